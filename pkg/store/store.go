@@ -1,0 +1,169 @@
+// Package store is the persistence shared by control and billing: the schema,
+// its migrations, the repositories, the ledger and the change notifier.
+//
+// Resources travel as the admin API's protobuf messages so that no layer
+// translates between near-identical structs. Names are identities; tokens
+// are identified by (user, name) and carry a numeric id for the snapshot.
+package store
+
+import (
+	"context"
+	"errors"
+
+	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
+	usagev1 "github.com/burncloud/burncloud/pkg/gen/burncloud/usage/v1"
+)
+
+// Errors every implementation returns, so callers map them with errors.Is.
+var (
+	ErrNotFound      = errors.New("store: not found")
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrInUse: a delete refused because another resource refers to it
+	// (a group with users, a user with tokens).
+	ErrInUse = errors.New("store: in use")
+	// ErrRevisionGone: the change log no longer reaches back to the asked
+	// revision; the caller sends a full snapshot instead.
+	ErrRevisionGone = errors.New("store: revision no longer in the change log")
+)
+
+// Page is keyset pagination: up to Size items after the key After ("" = from the start).
+type Page struct {
+	Size  int
+	After string
+}
+
+// Token is a stored API key: its admin view plus what only the store and the
+// snapshot see.
+type Token struct {
+	ID     int64
+	Token  *adminv1.Token
+	Digest []byte // HMAC-SHA256 of the secret under the token-digest subkey
+}
+
+// SealedKey is one upstream key of a channel, encrypted at rest.
+type SealedKey struct {
+	ID     string // stable within the channel
+	Sealed []byte // AES-GCM under the channel-key subkey
+	Masked string // for display
+}
+
+// Channel is a stored channel. Channel.Keys is always empty here; the keys
+// live sealed in Keys.
+type Channel struct {
+	Channel *adminv1.Channel
+	Keys    []SealedKey
+}
+
+// EntityKind names a kind of snapshot content.
+type EntityKind int
+
+const (
+	KindChannel EntityKind = iota + 1
+	KindModel
+	KindGroup
+	KindToken
+	KindUser
+)
+
+// EntityKey identifies one piece of snapshot content: a name, or for tokens
+// the decimal id.
+type EntityKey struct {
+	Kind EntityKind
+	Key  string
+}
+
+// State is snapshot content at one revision.
+type State struct {
+	Revision int64
+	Channels []Channel
+	Models   []*adminv1.Model
+	Groups   []*adminv1.Group
+	Tokens   []Token
+	Users    []*adminv1.User
+}
+
+// Delta brings a holder of revision From to revision To: the current state
+// of everything changed in between (Upserts.Revision == To) and the keys
+// deleted since.
+type Delta struct {
+	From       int64
+	To         int64
+	Upserts    State
+	Tombstones []EntityKey
+}
+
+// SettleResult tells what one settlement batch did.
+type SettleResult struct {
+	Inserted   int // new ledger rows
+	Duplicates int // events already in the ledger: changed nothing
+	Revision   int64
+}
+
+// Tx is every read and write on admin resources. Writes append to the change
+// log under one serialized revision per transaction.
+type Tx interface {
+	CreateUser(ctx context.Context, u *adminv1.User) (*adminv1.User, error)
+	GetUser(ctx context.Context, name string) (*adminv1.User, error)
+	ListUsers(ctx context.Context, p Page) ([]*adminv1.User, error)
+	// UpdateUser replaces every settable field (the caller applied any field mask).
+	UpdateUser(ctx context.Context, u *adminv1.User) (*adminv1.User, error)
+	DeleteUser(ctx context.Context, name string) error
+
+	CreateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error)
+	GetGroup(ctx context.Context, name string) (*adminv1.Group, error)
+	ListGroups(ctx context.Context, p Page) ([]*adminv1.Group, error)
+	UpdateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error)
+	DeleteGroup(ctx context.Context, name string) error
+
+	CreateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model, error)
+	GetModel(ctx context.Context, name string) (*adminv1.Model, error)
+	ListModels(ctx context.Context, p Page) ([]*adminv1.Model, error)
+	UpdateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model, error)
+	DeleteModel(ctx context.Context, name string) error
+
+	CreateChannel(ctx context.Context, c Channel) (Channel, error)
+	GetChannel(ctx context.Context, name string) (Channel, error)
+	ListChannels(ctx context.Context, p Page) ([]Channel, error)
+	UpdateChannel(ctx context.Context, c Channel) (Channel, error)
+	DeleteChannel(ctx context.Context, name string) error
+
+	CreateToken(ctx context.Context, t Token) (Token, error)
+	GetToken(ctx context.Context, user, name string) (Token, error)
+	TokenByDigest(ctx context.Context, digest []byte) (Token, error)
+	// ListTokens lists one user's tokens, or every token when user is "".
+	// After is "user/name" of the last token seen.
+	ListTokens(ctx context.Context, user string, p Page) ([]Token, error)
+	UpdateToken(ctx context.Context, t Token) (Token, error)
+	DeleteToken(ctx context.Context, user, name string) error
+}
+
+// Store is the whole persistence layer. Its Tx methods run each in a
+// transaction of their own; InTx runs many in one.
+type Store interface {
+	Tx
+	InTx(ctx context.Context, fn func(Tx) error) error
+
+	// Snapshot reads all snapshot content consistently at the current revision.
+	Snapshot(ctx context.Context) (State, error)
+	// ChangesSince reads what changed after revision from, consistently.
+	ChangesSince(ctx context.Context, from int64) (Delta, error)
+	// Revision is the latest committed revision.
+	Revision(ctx context.Context) (int64, error)
+	// Subscribe wakes the caller after changes commit (on any replica for
+	// Postgres). A wake-up is a hint only: readers still read the change log.
+	Subscribe() (wake <-chan struct{}, cancel func())
+
+	// Settle records a batch of usage events exactly once: ledger rows keyed
+	// by event id, only new costs added to token and user usage, request
+	// logs and rollups, one change revision and one notification per batch.
+	Settle(ctx context.Context, events []*usagev1.UsageEvent) (SettleResult, error)
+	ListRequestLogs(ctx context.Context, f *adminv1.UsageFilter, p Page) ([]*usagev1.UsageEvent, error)
+	AggregateUsage(ctx context.Context, f *adminv1.UsageFilter, by []adminv1.UsageDimension) ([]*adminv1.UsageAggregate, error)
+	ListLedger(ctx context.Context, f *adminv1.UsageFilter, p Page) ([]*adminv1.LedgerEntry, error)
+
+	// RecordRouter upserts a watching router's state for the fleet view.
+	RecordRouter(ctx context.Context, r *adminv1.Router) error
+	ListRouters(ctx context.Context) ([]*adminv1.Router, error)
+
+	Close()
+}
