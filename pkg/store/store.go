@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
 	usagev1 "github.com/burncloud/burncloud/pkg/gen/burncloud/usage/v1"
@@ -24,7 +25,15 @@ var (
 	// ErrRevisionGone: the change log no longer reaches back to the asked
 	// revision; the caller sends a full snapshot instead.
 	ErrRevisionGone = errors.New("store: revision no longer in the change log")
+	// ErrBadPage: Page.After is not a key that the listing produced.
+	ErrBadPage = errors.New("store: bad page token")
+	// ErrInvalidEvent: Settle refused a batch holding an event without an
+	// id or a time; nothing of the batch was written.
+	ErrInvalidEvent = errors.New("store: invalid usage event")
 )
+
+// DefaultPageSize is the page size used when Page.Size <= 0.
+const DefaultPageSize = 100
 
 // Page is keyset pagination: up to Size items after the key After ("" = from the start).
 type Page struct {
@@ -95,12 +104,23 @@ type Delta struct {
 // SettleResult tells what one settlement batch did.
 type SettleResult struct {
 	Inserted   int // new ledger rows
-	Duplicates int // events already in the ledger: changed nothing
-	Revision   int64
+	Duplicates int // events already in the ledger (or twice in the batch): changed nothing
+	// Revision of the batch's change, 0 when no existing user or token
+	// changed (duplicates only, zero costs, unknown users).
+	Revision int64
 }
 
 // Tx is every read and write on admin resources. Writes append to the change
 // log under one serialized revision per transaction.
+//
+// Inside InTx, a call failing with ErrNotFound, ErrAlreadyExists or ErrInUse
+// leaves the transaction usable, so a caller may try a create and fall back
+// to an update. A new store holds the group "default" (ratio 1.0); a user's
+// empty group means it. A user's group must exist (ErrNotFound otherwise); a
+// group with users cannot be deleted (ErrInUse); deleting a user deletes its
+// tokens (each leaves a tombstone). Limits with no field set read back as nil.
+// Settlement locks users before tokens; a transaction writing both should
+// do the same, or it may lose a deadlock against a settling batch.
 type Tx interface {
 	CreateUser(ctx context.Context, u *adminv1.User) (*adminv1.User, error)
 	GetUser(ctx context.Context, name string) (*adminv1.User, error)
@@ -133,6 +153,8 @@ type Tx interface {
 	// ListTokens lists one user's tokens, or every token when user is "".
 	// After is "user/name" of the last token seen.
 	ListTokens(ctx context.Context, user string, p Page) ([]Token, error)
+	// UpdateToken replaces the token's settable fields; when t.Digest is set
+	// it also replaces the secret (digest, prefix and last 4).
 	UpdateToken(ctx context.Context, t Token) (Token, error)
 	DeleteToken(ctx context.Context, user, name string) error
 }
@@ -157,9 +179,28 @@ type Store interface {
 	// by event id, only new costs added to token and user usage, request
 	// logs and rollups, one change revision and one notification per batch.
 	Settle(ctx context.Context, events []*usagev1.UsageEvent) (SettleResult, error)
+	// In the usage queries a nil filter matches everything.
+	//
+	// ListRequestLogs lists settled events newest first; Page.After is
+	// RequestLogCursor of the last event seen. Model filters the requested
+	// (client-facing) model.
 	ListRequestLogs(ctx context.Context, f *adminv1.UsageFilter, p Page) ([]*usagev1.UsageEvent, error)
+	// AggregateUsage sums settled usage grouped by the given dimensions, in
+	// the order of the dimensions' values; with no dimension it returns one
+	// total row (zeros when nothing matched).
 	AggregateUsage(ctx context.Context, f *adminv1.UsageFilter, by []adminv1.UsageDimension) ([]*adminv1.UsageAggregate, error)
+	// ListLedger lists ledger entries newest first (by event time); Page.After
+	// is LedgerCursor of the last entry seen. The filter's http_status does
+	// not apply to the ledger and is ignored.
 	ListLedger(ctx context.Context, f *adminv1.UsageFilter, p Page) ([]*adminv1.LedgerEntry, error)
+	// DeleteRequestLogsBefore removes request logs older than t, in small
+	// batches so that settlement is never blocked long, and returns how many
+	// went. The ledger and the rollups are kept.
+	DeleteRequestLogsBefore(ctx context.Context, t time.Time) (int64, error)
+	// PruneChanges drops the change log up to and including revision
+	// keepAfter (clamped to the current revision); ChangesSince from an
+	// older revision then returns ErrRevisionGone.
+	PruneChanges(ctx context.Context, keepAfter int64) error
 
 	// RecordRouter upserts a watching router's state for the fleet view.
 	RecordRouter(ctx context.Context, r *adminv1.Router) error

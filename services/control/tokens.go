@@ -138,7 +138,7 @@ func (h tokenService) UpdateToken(ctx context.Context, req *connect.Request[admi
 		if err := h.s.validate.validate(next); err != nil {
 			return err
 		}
-		updated, err = tx.UpdateToken(ctx, store.Token{ID: cur.ID, Token: next, Digest: cur.Digest})
+		updated, err = tx.UpdateToken(ctx, store.Token{ID: cur.ID, Token: next}) // no digest: the secret stays
 		return about("token", tokenName(user, name), err)
 	})
 	if err != nil {

@@ -1,0 +1,250 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
+	"github.com/burncloud/burncloud/pkg/store"
+)
+
+const defaultGroup = "default"
+
+// scanner is what *sql.Row and *sql.Rows share.
+type scanner interface{ Scan(dest ...any) error }
+
+// collect scans every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+const userCols = `name, group_name, role, status, quota_nano_usd, used_nano_usd,
+	rpm, tpm, max_concurrency, create_time, update_time`
+
+func scanUser(row scanner) (*adminv1.User, error) {
+	var (
+		u                adminv1.User
+		role, status     int32
+		rpm, tpm, conc   *int64
+		created, updated int64
+	)
+	if err := row.Scan(&u.Name, &u.Group, &role, &status, &u.QuotaNanoUsd, &u.UsedNanoUsd,
+		&rpm, &tpm, &conc, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.Role = adminv1.Role(role)
+	u.Status = adminv1.Status(status)
+	u.Limits = limitsOf(rpm, tpm, conc)
+	u.CreateTime, u.UpdateTime = timeOf(created), timeOf(updated)
+	return &u, nil
+}
+
+// selectUsers runs SELECT userCols FROM users <tail>.
+func (t *tx) selectUsers(ctx context.Context, tail string, args ...any) ([]*adminv1.User, error) {
+	rows, err := t.q.QueryContext(ctx, "SELECT "+userCols+" FROM users "+tail, args...)
+	return collect(rows, err, scanUser)
+}
+
+func userGroup(u *adminv1.User) string {
+	if u.GetGroup() == "" {
+		return defaultGroup
+	}
+	return u.GetGroup()
+}
+
+func (t *tx) CreateUser(ctx context.Context, u *adminv1.User) (*adminv1.User, error) {
+	group := userGroup(u)
+	rpm, tpm, conc := limitCols(u.GetLimits())
+	out, err := scanUser(t.q.QueryRowContext(ctx, `
+		INSERT INTO users (name, group_name, role, status, quota_nano_usd, rpm, tpm, max_concurrency,
+			create_time, update_time)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9
+		WHERE EXISTS (SELECT 1 FROM groups WHERE name = ?2)
+		ON CONFLICT (name) DO NOTHING
+		RETURNING `+userCols,
+		u.GetName(), group, int32(u.GetRole()), int32(u.GetStatus()), u.QuotaNanoUsd, rpm, tpm, conc, t.now))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, t.whyNoUser(ctx, u.GetName(), group, true)
+	}
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("user %q", u.GetName()), store.ErrNotFound)
+	}
+	t.touch(store.KindUser, out.Name)
+	return out, nil
+}
+
+// whyNoUser explains a user write that matched no row: the user exists
+// (create) or not (update), or its group is missing.
+func (t *tx) whyNoUser(ctx context.Context, name, group string, creating bool) error {
+	userExists, err := t.exists(ctx, "SELECT 1 FROM users WHERE name = ?", name)
+	if err != nil {
+		return mapErr(err, fmt.Sprintf("user %q", name), store.ErrNotFound)
+	}
+	switch {
+	case creating && userExists:
+		return fmt.Errorf("%w: user %q", store.ErrAlreadyExists, name)
+	case !creating && !userExists:
+		return fmt.Errorf("%w: user %q", store.ErrNotFound, name)
+	}
+	return fmt.Errorf("%w: group %q of user %q", store.ErrNotFound, group, name)
+}
+
+func (t *tx) GetUser(ctx context.Context, name string) (*adminv1.User, error) {
+	u, err := scanUser(t.q.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE name = ?", name))
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("user %q", name), store.ErrNotFound)
+	}
+	return u, nil
+}
+
+func (t *tx) ListUsers(ctx context.Context, p store.Page) ([]*adminv1.User, error) {
+	out, err := t.selectUsers(ctx, "WHERE name > ? ORDER BY name LIMIT ?", p.After, store.PageSize(p))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list users: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) UpdateUser(ctx context.Context, u *adminv1.User) (*adminv1.User, error) {
+	group := userGroup(u)
+	rpm, tpm, conc := limitCols(u.GetLimits())
+	out, err := scanUser(t.q.QueryRowContext(ctx, `
+		UPDATE users SET group_name = ?2, role = ?3, status = ?4, quota_nano_usd = ?5,
+			rpm = ?6, tpm = ?7, max_concurrency = ?8, update_time = ?9
+		WHERE name = ?1 AND EXISTS (SELECT 1 FROM groups WHERE name = ?2)
+		RETURNING `+userCols,
+		u.GetName(), group, int32(u.GetRole()), int32(u.GetStatus()), u.QuotaNanoUsd, rpm, tpm, conc, t.now))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, t.whyNoUser(ctx, u.GetName(), group, false)
+	}
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("user %q", u.GetName()), store.ErrNotFound)
+	}
+	t.touch(store.KindUser, out.Name)
+	return out, nil
+}
+
+// DeleteUser deletes the user's tokens first; each leaves a tombstone.
+func (t *tx) DeleteUser(ctx context.Context, name string) error {
+	what := fmt.Sprintf("user %q", name)
+	found, err := t.exists(ctx, "SELECT 1 FROM users WHERE name = ?", name)
+	if err != nil {
+		return mapErr(err, what, store.ErrInUse)
+	}
+	if !found {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	rows, err := t.q.QueryContext(ctx, "DELETE FROM tokens WHERE user_name = ? RETURNING id", name)
+	ids, err := collect(rows, err, func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return mapErr(err, what, store.ErrInUse)
+	}
+	if _, err := t.q.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name); err != nil {
+		return mapErr(err, what, store.ErrInUse)
+	}
+	for _, id := range ids {
+		t.touchToken(id)
+	}
+	t.touch(store.KindUser, name)
+	return nil
+}
+
+const groupCols = "name, ratio_ppm, description, create_time, update_time"
+
+func scanGroup(row scanner) (*adminv1.Group, error) {
+	var (
+		g                adminv1.Group
+		created, updated int64
+	)
+	if err := row.Scan(&g.Name, &g.RatioPpm, &g.Description, &created, &updated); err != nil {
+		return nil, err
+	}
+	g.CreateTime, g.UpdateTime = timeOf(created), timeOf(updated)
+	return &g, nil
+}
+
+func (t *tx) selectGroups(ctx context.Context, tail string, args ...any) ([]*adminv1.Group, error) {
+	rows, err := t.q.QueryContext(ctx, "SELECT "+groupCols+" FROM groups "+tail, args...)
+	return collect(rows, err, scanGroup)
+}
+
+func (t *tx) CreateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	out, err := scanGroup(t.q.QueryRowContext(ctx, `
+		INSERT INTO groups (name, ratio_ppm, description, create_time, update_time) VALUES (?1, ?2, ?3, ?4, ?4)
+		ON CONFLICT (name) DO NOTHING RETURNING `+groupCols,
+		g.GetName(), g.GetRatioPpm(), g.GetDescription(), t.now))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: group %q", store.ErrAlreadyExists, g.GetName())
+	}
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("group %q", g.GetName()), store.ErrNotFound)
+	}
+	t.touch(store.KindGroup, out.Name)
+	return out, nil
+}
+
+func (t *tx) GetGroup(ctx context.Context, name string) (*adminv1.Group, error) {
+	g, err := scanGroup(t.q.QueryRowContext(ctx, "SELECT "+groupCols+" FROM groups WHERE name = ?", name))
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("group %q", name), store.ErrNotFound)
+	}
+	return g, nil
+}
+
+func (t *tx) ListGroups(ctx context.Context, p store.Page) ([]*adminv1.Group, error) {
+	out, err := t.selectGroups(ctx, "WHERE name > ? ORDER BY name LIMIT ?", p.After, store.PageSize(p))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list groups: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) UpdateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	out, err := scanGroup(t.q.QueryRowContext(ctx, `
+		UPDATE groups SET ratio_ppm = ?2, description = ?3, update_time = ?4
+		WHERE name = ?1 RETURNING `+groupCols,
+		g.GetName(), g.GetRatioPpm(), g.GetDescription(), t.now))
+	if err != nil {
+		return nil, mapErr(err, fmt.Sprintf("group %q", g.GetName()), store.ErrNotFound)
+	}
+	t.touch(store.KindGroup, out.Name)
+	return out, nil
+}
+
+func (t *tx) DeleteGroup(ctx context.Context, name string) error {
+	what := fmt.Sprintf("group %q", name)
+	n, err := affected(t.q.ExecContext(ctx, `DELETE FROM groups WHERE name = ?1
+		AND NOT EXISTS (SELECT 1 FROM users WHERE group_name = ?1)`, name))
+	if err != nil {
+		return mapErr(err, what, store.ErrInUse)
+	}
+	if n == 0 {
+		found, err := t.exists(ctx, "SELECT 1 FROM groups WHERE name = ?", name)
+		if err != nil {
+			return mapErr(err, what, store.ErrInUse)
+		}
+		if found {
+			return fmt.Errorf("%w: %s has users", store.ErrInUse, what)
+		}
+		return fmt.Errorf("%w: %s", store.ErrNotFound, what)
+	}
+	t.touch(store.KindGroup, name)
+	return nil
+}
