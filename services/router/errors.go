@@ -1,0 +1,123 @@
+package router
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/burncloud/burncloud/services/router/requestbody"
+)
+
+// Request-path errors. Each maps to one status and one OpenAI error at the
+// boundary (apiErrorOf); their texts are written for clients and never
+// carry internal detail.
+var (
+	errMissingKey      = errors.New("missing API key: pass it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=")
+	errInvalidKey      = errors.New("invalid API key")
+	errExpiredKey      = errors.New("API key expired")
+	errDisabledKey     = errors.New("API key or its user is disabled")
+	errBodyTooLarge    = errors.New("request body too large")
+	errBadTier         = errors.New("x-burncloud-tier must be batch, priority or standard")
+	errUnknownModel    = errors.New("model not found")
+	errUnpricedModel   = errors.New("model has no price and cannot be used")
+	errModelNotAllowed = errors.New("this API key may not use the model")
+	errQuotaExhausted  = errors.New("quota exhausted")
+	errNoChannel       = errors.New("no upstream channel is available for the model")
+	errUpstreamFailed  = errors.New("every upstream attempt failed")
+	errNotReady        = errors.New("router is starting: no snapshot yet")
+	errClientGone      = errors.New("client closed the request")
+	errUnknownPath     = errors.New("unknown API path")
+)
+
+// statusClientClosed is what the event records when the client left first
+// (nginx's convention; never written to a client).
+const statusClientClosed = 499
+
+// apiError is an error as the client sees it.
+type apiError struct {
+	status  int
+	typ     string
+	code    string
+	message string
+	// class is the usage event's error class.
+	class string
+}
+
+var apiErrors = []struct {
+	err error
+	api apiError
+}{
+	{errMissingKey, apiError{http.StatusUnauthorized, "invalid_request_error", "missing_api_key", "", "unauthenticated"}},
+	{errInvalidKey, apiError{http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "", "unauthenticated"}},
+	{errExpiredKey, apiError{http.StatusUnauthorized, "invalid_request_error", "expired_api_key", "", "unauthenticated"}},
+	{errDisabledKey, apiError{http.StatusUnauthorized, "invalid_request_error", "disabled_api_key", "", "unauthenticated"}},
+	{errBodyTooLarge, apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large", "", "body_too_large"}},
+	{errBadTier, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_service_tier", "", "bad_request"}},
+	{requestbody.ErrMalformed, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_request_body", "", "bad_request"}},
+	{errUnpricedModel, apiError{http.StatusBadRequest, "invalid_request_error", "model_not_priced", "", "model_not_priced"}},
+	{errQuotaExhausted, apiError{http.StatusPaymentRequired, "insufficient_quota", "insufficient_quota", "", "quota_exhausted"}},
+	{errModelNotAllowed, apiError{http.StatusForbidden, "permission_error", "model_not_allowed", "", "model_not_allowed"}},
+	{errUnknownModel, apiError{http.StatusNotFound, "invalid_request_error", "model_not_found", "", "model_not_found"}},
+	{errUnknownPath, apiError{http.StatusNotFound, "invalid_request_error", "unknown_url", "", "unknown_url"}},
+	{errUpstreamFailed, apiError{http.StatusBadGateway, "server_error", "upstream_error", "", "upstream_error"}},
+	{errNoChannel, apiError{http.StatusServiceUnavailable, "server_error", "no_channel_available", "", "no_channel"}},
+	{errNotReady, apiError{http.StatusServiceUnavailable, "server_error", "not_ready", "", "not_ready"}},
+	{errClientGone, apiError{statusClientClosed, "invalid_request_error", "client_closed_request", "", "client_gone"}},
+}
+
+var internalError = apiError{http.StatusInternalServerError, "server_error", "internal_error", "internal error", "internal"}
+
+// apiErrorOf is the one place internal errors become HTTP. An error the
+// table does not know is internal: the client learns nothing about it.
+func apiErrorOf(err error) apiError {
+	for _, e := range apiErrors {
+		if errors.Is(err, e.err) {
+			a := e.api
+			a.message = e.err.Error()
+			var fe *requestbody.FieldError
+			if errors.As(err, &fe) {
+				a.message = fe.Error() // names the field, never quotes the body
+			}
+			return a
+		}
+	}
+	return internalError
+}
+
+// appendErrorBody writes {"error":{"message","type","code"}}.
+func appendErrorBody(b []byte, a apiError) []byte {
+	b = append(b, `{"error":{"message":`...)
+	b = appendJSONString(b, a.message)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, a.typ)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, a.code)
+	return append(b, "}}\n"...)
+}
+
+func writeAPIError(w http.ResponseWriter, a apiError) {
+	body := appendErrorBody(make([]byte, 0, 160), a)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(a.status)
+	_, _ = w.Write(body)
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}

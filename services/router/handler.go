@@ -1,0 +1,285 @@
+package router
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/burncloud/burncloud/pkg/pricing"
+	"github.com/burncloud/burncloud/pkg/usage"
+	"github.com/burncloud/burncloud/services/router/requestbody"
+	"github.com/burncloud/burncloud/services/router/snapshot"
+)
+
+// operation is one endpoint of the OpenAI surface.
+type operation struct {
+	name string // usage events' operation and the metrics' gen_ai_operation_name
+	path string // appended to a channel's base URL
+	// addUsage: streams may get stream_options.include_usage added.
+	addUsage bool
+	streams  bool
+}
+
+var (
+	opChat        = &operation{name: "chat.completions", path: "/chat/completions", addUsage: true, streams: true}
+	opCompletions = &operation{name: "completions", path: "/completions", addUsage: true, streams: true}
+	opEmbeddings  = &operation{name: "embeddings", path: "/embeddings"}
+	opResponses   = &operation{name: "responses", path: "/responses", streams: true}
+	opModels      = &operation{name: "models"}
+)
+
+// Header names, canonical so that lookups do not allocate.
+const (
+	hdrRequestID   = "X-Request-Id"
+	hdrCost        = "X-Burncloud-Cost-Usd"
+	hdrTier        = "X-Burncloud-Tier"
+	hdrAuth        = "Authorization"
+	hdrAPIKey      = "X-Api-Key"
+	hdrGoogAPIKey  = "X-Goog-Api-Key"
+	hdrContentType = "Content-Type"
+)
+
+// call is the state of one request; calls are pooled.
+type call struct {
+	s     *Server
+	op    *operation
+	start time.Time
+	id    string
+
+	idx    *snapshot.Index
+	tok    *snapshot.Token
+	user   *snapshot.User
+	authed bool
+
+	body    []byte
+	upBuf   []byte
+	respBuf []byte
+	req     requestbody.Request
+	model   *snapshot.Model
+	tier    pricing.ServiceTier
+	stream  bool
+	// hideUsage: the router added include_usage, so the usage-only chunk
+	// is not the client's.
+	hideUsage bool
+
+	wrote         bool // a response has been started
+	status        int
+	class         string
+	unauth        string // reason, for the metric
+	channel       *snapshot.Channel
+	keyID         string
+	upstreamModel string
+	attempts      int32
+	usage         usage.Usage
+	usageKnown    bool // an answer was received, so usage is meaningful
+	estimated     bool
+	ttft          time.Duration
+	cost          pricing.Result
+	// abort: the upstream stream broke after the client got part of it;
+	// the client connection is cut so it cannot mistake the answer for
+	// a complete one.
+	abort bool
+}
+
+const maxPooledBuffer = 1 << 20
+
+func (s *Server) getCall(op *operation) *call {
+	c := s.calls.Get().(*call)
+	body, up, resp := c.body, c.upBuf, c.respBuf
+	*c = call{s: s, op: op, start: time.Now(), body: body[:0], upBuf: up[:0], respBuf: resp[:0]}
+	return c
+}
+
+func (s *Server) putCall(c *call) {
+	if cap(c.body) > maxPooledBuffer {
+		c.body = nil
+	}
+	if cap(c.upBuf) > maxPooledBuffer {
+		c.upBuf = nil
+	}
+	if cap(c.respBuf) > maxPooledBuffer {
+		c.respBuf = nil
+	}
+	c.idx, c.tok, c.user, c.model, c.channel, c.req = nil, nil, nil, nil, nil, requestbody.Request{}
+	s.calls.Put(c)
+}
+
+func (s *Server) openAI(op *operation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := s.getCall(op)
+		defer s.putCall(c)
+		c.id = uuid.Must(uuid.NewV7()).String()
+		w.Header()[hdrRequestID] = []string{c.id}
+		s.m.inFlight.Inc()
+		defer s.m.inFlight.Dec()
+
+		err := c.run(w, r)
+		c.finish(w, r, err)
+		if c.abort {
+			panic(http.ErrAbortHandler) // cuts the client's connection; nothing is logged
+		}
+	})
+}
+
+// run serves the request; it returns the error to answer with, or nil
+// once a response was written.
+func (c *call) run(w http.ResponseWriter, r *http.Request) error {
+	if err := c.authenticate(r); err != nil {
+		return err
+	}
+	if c.op == opModels {
+		return c.listModels(w)
+	}
+	if err := c.readBody(r); err != nil {
+		return err
+	}
+	req, err := requestbody.Parse(c.body)
+	if err != nil {
+		return err
+	}
+	c.req = req
+	if err := c.readTier(r); err != nil {
+		return err
+	}
+	c.stream = c.op.streams && req.Stream
+	c.hideUsage = c.stream && c.op.addUsage && req.NeedsUsage()
+	if err := c.admit(); err != nil {
+		return err
+	}
+	return c.proxy(w, r)
+}
+
+// authenticate finds the key in the snapshot: no I/O.
+func (c *call) authenticate(r *http.Request) error {
+	c.idx = c.s.store.Load()
+	if c.idx == nil {
+		return errNotReady
+	}
+	secret := credential(r)
+	if secret == "" {
+		c.unauth = "missing"
+		return errMissingKey
+	}
+	tok, ok := c.idx.Token(c.s.keys.TokenDigest(secret))
+	if !ok {
+		c.unauth = "invalid"
+		return errInvalidKey
+	}
+	if tok.Disabled {
+		c.unauth = "disabled"
+		return errDisabledKey
+	}
+	if !tok.Usable(c.start) {
+		c.unauth = "expired"
+		return errExpiredKey
+	}
+	user, ok := c.idx.User(tok.User)
+	if !ok || user.Disabled {
+		c.unauth = "disabled"
+		return errDisabledKey
+	}
+	c.tok, c.user, c.authed = tok, user, true
+	return nil
+}
+
+// credential reads the key from the places SDKs put it: Authorization
+// Bearer (OpenAI), x-api-key (Anthropic), x-goog-api-key or ?key= (Gemini).
+func credential(r *http.Request) string {
+	if v := r.Header.Get(hdrAuth); len(v) > 7 && strings.EqualFold(v[:7], "Bearer ") {
+		if k := strings.TrimSpace(v[7:]); k != "" {
+			return k
+		}
+	}
+	if v := r.Header.Get(hdrAPIKey); v != "" {
+		return v
+	}
+	if v := r.Header.Get(hdrGoogAPIKey); v != "" {
+		return v
+	}
+	if r.URL.RawQuery != "" {
+		return r.URL.Query().Get("key")
+	}
+	return ""
+}
+
+// readBody reads the whole request body, refusing more than the limit.
+func (c *call) readBody(r *http.Request) error {
+	limit := c.s.cfg.MaxBodyBytes
+	if r.ContentLength > int64(limit) {
+		return errBodyTooLarge
+	}
+	buf := c.body[:0]
+	if n := int(r.ContentLength); n > 0 && cap(buf) < n+1 {
+		buf = make([]byte, 0, n+1) // +1 sees the end without growing
+	} else if cap(buf) == 0 {
+		buf = make([]byte, 0, 4096)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			c.body = buf
+			return errBodyTooLarge
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			c.body = buf
+			return errClientGone
+		}
+	}
+	c.body = buf
+	return nil
+}
+
+// readTier takes x-burncloud-tier over the body's service_tier. An unknown
+// body value is OpenAI's business and prices as standard.
+func (c *call) readTier(r *http.Request) error {
+	if h := r.Header.Get(hdrTier); h != "" {
+		t, err := pricing.ParseServiceTier(h)
+		if err != nil {
+			return errBadTier
+		}
+		c.tier = t
+		return nil
+	}
+	c.tier, _ = pricing.ParseServiceTier(c.req.ServiceTier)
+	return nil
+}
+
+// admit checks the model and the quota (DESIGN §4 steps 2 and 3).
+func (c *call) admit() error {
+	name := c.req.Model
+	m, priced := c.idx.Model(name)
+	switch {
+	case !c.idx.Known(name):
+		return errUnknownModel
+	case !priced || !m.Priced:
+		return errUnpricedModel
+	case !c.tok.Allows(name):
+		return errModelNotAllowed
+	}
+	c.model = m
+	// Settled spend only for now; reservations come with the limits.
+	if (c.tok.HasQuota && c.tok.Used >= c.tok.Quota) || (c.user.HasQuota && c.user.Used >= c.user.Quota) {
+		return errQuotaExhausted
+	}
+	return nil
+}
+
+// clientIP is the peer's address; forwarded-for headers are not trusted.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
