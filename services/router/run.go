@@ -5,20 +5,40 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
-	usagev1 "github.com/burncloud/burncloud/pkg/gen/burncloud/usage/v1"
 	"github.com/burncloud/burncloud/pkg/ops"
+	"github.com/burncloud/burncloud/services/router/publish"
+	"github.com/burncloud/burncloud/services/router/spool"
 )
 
 // Run serves the router until ctx ends, then shuts down gracefully:
 // readiness fails first, in-flight streams drain up to the deadline.
 func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 	reg := ops.NewRegistry()
-	sink := newUnpublishedSink(reg, logger)
-	s, err := New(cfg, Deps{Logger: logger, Sink: sink, Registry: reg})
+	// NATS may be down at start: events wait in the spool meanwhile.
+	nc, err := nats.Connect(cfg.NATSURL, nats.Name("burncloud-router "+cfg.RouterID),
+		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
 	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer nc.Close()
+	sp, err := spool.Open(spool.Options{Dir: cfg.SpoolDir, Logger: logger, Metrics: spool.NewMetrics(reg)})
+	if err != nil {
+		return fmt.Errorf("open spool: %w", err)
+	}
+	pub, err := publish.New(nc, sp, publish.Config{RouterID: cfg.RouterID}, logger, publish.NewMetrics(reg))
+	if err != nil {
+		_ = sp.Close()
+		return fmt.Errorf("start publisher: %w", err)
+	}
+	s, err := New(cfg, Deps{Logger: logger, Sink: pub, Registry: reg})
+	if err != nil {
+		_ = pub.Close(context.Background())
 		return err
 	}
 	stopProfiling, err := ops.StartProfiling(ops.ProfilingConfig{
@@ -49,27 +69,12 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 	// The snapshot stays current while streams drain.
 	stopSync()
 	wg.Wait()
+	// Streams have drained: flush the spool and publish what NATS takes in time.
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.DrainTimeout)
+	defer cancel()
+	pubErr := pub.Close(flushCtx)
+	if pubErr != nil {
+		logger.Warn("events left in the spool for the next start", zap.Error(pubErr))
+	}
 	return errors.Join(serveErr, syncErr)
-}
-
-// unpublishedSink stands in until the spool and JetStream publisher are
-// wired: it counts events and says once that they go nowhere.
-type unpublishedSink struct {
-	dropped prometheus.Counter
-	log     *zap.Logger
-	once    sync.Once
-}
-
-func newUnpublishedSink(reg prometheus.Registerer, log *zap.Logger) *unpublishedSink {
-	c := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "burncloud_router_events_unpublished_total",
-		Help: "Usage events dropped because no publisher is configured.",
-	})
-	reg.MustRegister(c)
-	return &unpublishedSink{dropped: c, log: log}
-}
-
-func (u *unpublishedSink) Publish(*usagev1.UsageEvent) {
-	u.dropped.Inc()
-	u.once.Do(func() { u.log.Warn("usage events are not published: no publisher is configured") })
 }

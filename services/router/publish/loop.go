@@ -1,0 +1,215 @@
+package publish
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/burncloud/burncloud/services/router/spool"
+)
+
+// ackBatch bounds the acknowledgements handed to the spool at once.
+const ackBatch = 256
+
+// run reads durable records and publishes them. After a failure it lets
+// every publish in flight settle, waits, and starts again from the oldest
+// unacknowledged record (acknowledged ones are skipped), so nothing is
+// lost and order is mostly kept.
+func (p *Publisher) run() {
+	defer close(p.loopDone)
+	r := p.sp.NewReader()
+	recs := make([]spool.Record, 0, p.cfg.MaxInFlight)
+	var backoff time.Duration
+	for {
+		if p.failed.Load() || !p.nc.IsConnected() {
+			if !p.waitIdle() {
+				return
+			}
+			if p.acks.Swap(0) > 0 {
+				backoff = 0 // progress was made: retry soon
+			}
+			backoff = min(max(2*backoff, p.cfg.MinBackoff), p.cfg.MaxBackoff)
+			if !p.sleep(jitter(backoff)) {
+				return
+			}
+			p.failed.Store(false)
+			r.Rewind()
+			continue
+		}
+		backoff = 0
+		notify := p.sp.Notify()
+		var err error
+		recs, err = r.Read(recs[:0], p.cfg.MaxInFlight)
+		if errors.Is(err, spool.ErrClosed) {
+			return
+		}
+		if err != nil {
+			p.log.Error("reading the spool", zap.Error(err)) // damaged records were skipped
+		}
+		if len(recs) == 0 {
+			// Poll now and then: a NATS outage must be noticed with nothing new to send.
+			t := time.NewTimer(p.cfg.MaxBackoff)
+			select {
+			case <-notify:
+			case <-t.C:
+			case <-p.stop:
+				t.Stop()
+				return
+			}
+			t.Stop()
+			continue
+		}
+		for _, rec := range recs {
+			if p.failed.Load() {
+				break // the rest is picked up after the rewind
+			}
+			select {
+			case p.slots <- struct{}{}:
+			case <-p.stop:
+				return
+			}
+			p.publish(rec)
+		}
+		clear(recs) // let payloads go with their messages
+	}
+}
+
+// publish sends one record; its slot is already taken.
+func (p *Publisher) publish(rec spool.Record) {
+	msg := &nats.Msg{Subject: p.subject, Data: rec.Data}
+	if id := eventID(rec.Data); id != "" {
+		msg.Header = nats.Header{jetstream.MsgIDHeader: []string{id}}
+	} else {
+		// Publish gates on the id, so only foreign or damaged data gets
+		// here; billing dead-letters it with a reason.
+		p.log.Warn("spooled usage event has no id", zap.Uint64("record", rec.ID))
+	}
+	p.m.inFlight.Inc()
+	fut, err := p.js.PublishMsgAsync(msg)
+	if err != nil {
+		p.fail(err)
+		p.m.inFlight.Dec()
+		<-p.slots
+		return
+	}
+	p.futs <- inflight{id: rec.ID, start: time.Now(), fut: fut}
+}
+
+func (p *Publisher) fail(err error) {
+	p.m.errors.Inc()
+	p.failed.Store(true)
+	if rateOK(&p.lastErrLog) {
+		p.log.Warn("publishing usage events failed; they stay spooled and are retried", zap.Error(err))
+	}
+}
+
+// collect waits for acknowledgements in publish order and removes the
+// acknowledged records from the spool in batches.
+func (p *Publisher) collect() {
+	defer close(p.collectorDone)
+	acks := make([]uint64, 0, ackBatch)
+	settled := 0
+	flush := func() {
+		if len(acks) > 0 {
+			if err := p.sp.Ack(acks...); err != nil {
+				p.log.Error("acknowledging spooled usage events", zap.Error(err))
+			}
+			acks = acks[:0]
+		}
+		for ; settled > 0; settled-- {
+			<-p.slots
+		}
+	}
+	defer flush()
+	for {
+		var f inflight
+		select {
+		case f = <-p.futs:
+		case <-p.stop:
+			return
+		}
+		select {
+		case ack := <-f.fut.Ok():
+			result := resultStored
+			if ack.Duplicate {
+				result = resultDuplicate
+			}
+			p.m.published.WithLabelValues(result).Inc()
+			p.m.latency.Observe(time.Since(f.start).Seconds())
+			acks = append(acks, f.id)
+			p.acks.Add(1)
+		case err := <-f.fut.Err():
+			p.fail(err)
+		case <-p.stop:
+			return
+		}
+		p.m.inFlight.Dec()
+		settled++
+		if len(acks) >= ackBatch || len(p.futs) == 0 {
+			flush()
+		}
+	}
+}
+
+// waitIdle waits until nothing is in flight; false when stopping.
+func (p *Publisher) waitIdle() bool {
+	for len(p.slots) > 0 {
+		if !p.sleep(5 * time.Millisecond) {
+			return false
+		}
+	}
+	return true
+}
+
+// sleep waits d; false when stopping.
+func (p *Publisher) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.stop:
+		return false
+	}
+}
+
+// jitter spreads retries of many routers over [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+// eventID reads field 1 (id) of a marshalled UsageEvent without
+// unmarshalling the rest; "" when absent or malformed. Like protobuf, the
+// last occurrence wins.
+func eventID(b []byte) string {
+	var id []byte
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return ""
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return ""
+			}
+			id, b = v, b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return ""
+		}
+		b = b[m:]
+	}
+	return string(id)
+}
