@@ -1,7 +1,8 @@
 // Package fakeupstream is a deterministic fake LLM provider: the only test
 // double on the request path. Tests, benchmarks and the demo mode point
-// channels at it; it speaks each provider's wire format (OpenAI for now),
-// records what it received and injects faults on demand.
+// channels at it; it speaks each provider's wire format (OpenAI, and
+// Anthropic as described in anthropic.go), records what it received and
+// injects faults on demand.
 //
 // # Endpoints (OpenAI)
 //

@@ -173,6 +173,7 @@ func New(opts Options) *Server {
 	}
 	s.ov.Store(&overrides{def: opts.Scenario, byModel: maps.Clone(opts.ByModel), byKey: maps.Clone(opts.ByKey)})
 	s.addOpenAI()
+	s.addAnthropic()
 	return s
 }
 
