@@ -88,10 +88,11 @@ func (o Options) withDefaults() (Options, error) {
 
 // Store is the Postgres store. It is safe for concurrent use.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *zap.Logger
-	opts Options
-	hub  hub
+	store.Direct // the Tx methods: reads on the pool, writes each in a transaction
+	pool         *pgxpool.Pool
+	log          *zap.Logger
+	opts         Options
+	hub          hub
 
 	listenCfg *pgx.ConnConfig
 	// Observed by tests: the LISTEN connection's backend and how often it connected.
@@ -154,6 +155,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		listenCfg: listenCfg,
 		stop:      stop,
 	}
+	s.Direct = store.Direct{Read: func() store.Tx { return s.reader() }, Write: s.InTx}
 	s.hub.subs = map[int]chan struct{}{}
 	s.wg.Add(1)
 	go s.listen(bg)

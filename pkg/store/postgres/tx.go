@@ -119,17 +119,6 @@ func (s *Store) inTx(ctx context.Context, fn func(*tx) error) (int64, error) {
 	return rev, nil
 }
 
-// write runs fn in a transaction of its own and returns its result.
-func write[T any](s *Store, ctx context.Context, fn func(*tx) (T, error)) (T, error) {
-	var out T
-	_, err := s.inTx(ctx, func(t *tx) error {
-		var err error
-		out, err = fn(t)
-		return err
-	})
-	return out, err
-}
-
 // reader serves single reads straight from the pool.
 func (s *Store) reader() *tx { return &tx{q: s.pool} }
 

@@ -80,10 +80,11 @@ func (o Options) withDefaults() (Options, error) {
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	w   *sql.DB // exactly one connection: the single writer
-	r   *sql.DB // read-only connections
-	log *zap.Logger
-	hub hub
+	store.Direct         // the Tx methods: reads on the pool, writes each in a transaction
+	w            *sql.DB // exactly one connection: the single writer
+	r            *sql.DB // read-only connections
+	log          *zap.Logger
+	hub          hub
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -131,6 +132,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Store{w: w, r: r, log: opts.Logger, stop: stop}
+	s.Direct = store.Direct{Read: func() store.Tx { return s.reader() }, Write: s.InTx}
 	s.hub.subs = map[int]chan struct{}{}
 	if opts.ChangeRetention > 0 {
 		s.wg.Add(1)
