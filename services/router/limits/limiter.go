@@ -1,0 +1,288 @@
+package limits
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+//go:embed script.lua
+var scriptSource string
+
+// Deps are the limiter's collaborators.
+type Deps struct {
+	// Redis shares limits across routers; nil keeps them local (one
+	// process, e.g. burncloud dev). Build it with RedisOptions.
+	Redis    redis.UniversalClient
+	Logger   *zap.Logger
+	Registry prometheus.Registerer
+}
+
+// Limiter admits requests and upstream attempts.
+type Limiter struct {
+	cfg    Config
+	rdb    redis.UniversalClient
+	script *redis.Script
+	log    *zap.Logger
+	m      *metrics
+	local  *local
+	// channels maps a channel name to its *channelState.
+	channels sync.Map
+
+	idPrefix string
+	seq      atomic.Uint64
+
+	degraded      atomic.Bool
+	degradedSince atomic.Int64 // unix nanoseconds
+	lastReplyLog  atomic.Int64 // unix nanoseconds
+
+	liveMu sync.Mutex
+	live   map[*Admission]struct{}
+
+	pendingMu sync.Mutex
+	pending   []settlement
+}
+
+// New builds a limiter; call Run to renew reservations and to recover
+// from Redis outages.
+func New(cfg Config, d Deps) (*Limiter, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, fmt.Errorf("limits: admission ids: %w", err)
+	}
+	l := &Limiter{
+		cfg:      cfg,
+		rdb:      d.Redis,
+		script:   redis.NewScript(scriptSource),
+		log:      d.Logger,
+		m:        newMetrics(d.Registry),
+		idPrefix: hex.EncodeToString(rnd[:]),
+		live:     make(map[*Admission]struct{}),
+	}
+	lease := cfg.Lease
+	if d.Redis == nil {
+		lease = 0 // the only router: its own view is complete
+	}
+	l.local = newLocal(cfg, lease)
+	return l, nil
+}
+
+// Degraded reports whether Redis is unreachable and local limits apply.
+func (l *Limiter) Degraded() bool { return l.degraded.Load() }
+
+// Admit checks and counts every limit of r and reserves r.Reserve against
+// the token's and the user's quota, all or nothing. A refusal is a
+// *Refusal (errors.Is ErrRateLimited, ErrQuotaExhausted or
+// ErrUnavailable). A nil Admission with a nil error means nothing was
+// limited; its methods are no-ops.
+func (l *Limiter) Admit(ctx context.Context, r Request) (*Admission, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	r.TokenQuota, r.UserQuota = r.TokenQuota.effective(), r.UserQuota.effective()
+	r.Reserve = min(r.Reserve, maxMoney)
+	if !r.TokenLimits.any() && !r.UserLimits.any() && !r.ModelLimits.any() &&
+		!r.TokenQuota.Limited && !r.UserQuota.Limited {
+		l.m.admitted.Inc()
+		return nil, nil
+	}
+	if l.rdb != nil && !l.degraded.Load() {
+		a, err := l.admitShared(ctx, &r)
+		var ref *Refusal
+		switch {
+		case err == nil:
+			l.m.admitted.Inc()
+			l.hold(a)
+			return a, nil
+		case errors.As(err, &ref):
+			l.m.decision(ref.Limit, resultRefused)
+			return nil, err
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case isReply(err) || errors.Is(err, errBadReply):
+			// Redis answered, with an error: it is up, this request is
+			// decided locally and the fault is reported.
+			l.replyError(err)
+		default:
+			l.down(err)
+		}
+	}
+	a, err := l.admitLocal(&r)
+	if err != nil {
+		// Limit kinds that failed closed were counted as such.
+		var ref *Refusal
+		if errors.As(err, &ref) && ref.Limit != limitRate && ref.Limit != limitConcurrencyKind && ref.Limit != limitQuotaKind {
+			l.m.decision(ref.Limit, resultRefused)
+		}
+		return nil, err
+	}
+	l.m.admitted.Inc()
+	if a != nil {
+		l.hold(a)
+	}
+	return a, nil
+}
+
+func (l *Limiter) nextID() string {
+	return l.idPrefix + strconv.FormatUint(l.seq.Add(1), 36)
+}
+
+// admitShared runs the script once.
+func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, error) {
+	var resT, resU int64
+	if r.TokenQuota.Limited {
+		resT = r.Reserve
+	}
+	if r.UserQuota.Limited {
+		resU = r.Reserve
+	}
+	keys := userKeys(l.cfg.KeyPrefix, r.User)
+	m := member(l.nextID(), r, resT, resU)
+
+	b := make([]byte, 0, 192)
+	for _, v := range [...]int64{
+		l.cfg.Window.Milliseconds(), l.cfg.ReservationTTL.Milliseconds(), l.cfg.StateTTL.Milliseconds(),
+		int64(l.cfg.PurgeBatch), r.EstTokens, r.Revision,
+	} {
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, ' ')
+	}
+	for _, q := range [...]Quota{r.TokenQuota, r.UserQuota} {
+		if q.Limited {
+			b = strconv.AppendInt(b, q.Limit, 10)
+		} else {
+			b = append(b, "-1"...)
+		}
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, q.Used, 10)
+		b = append(b, ' ')
+	}
+	for _, lim := range [...]Limits{r.TokenLimits, r.UserLimits, r.ModelLimits} {
+		for _, v := range [...]int64{lim.RPM, lim.TPM, lim.MaxConcurrency} {
+			b = strconv.AppendInt(b, max(v, 0), 10)
+			b = append(b, ' ')
+		}
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
+	start := time.Now()
+	res, err := l.script.Run(cctx, l.rdb, keys, "a", m, string(b)).Slice()
+	cancel()
+	l.m.redisSeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		l.m.redisErrors.Inc()
+		if !isReply(err) {
+			// The script may have run: release what it would have held.
+			l.enqueue(settlement{keys: keys, member: m, first: false})
+		}
+		return nil, err
+	}
+	return l.readAdmit(res, keys, m)
+}
+
+// errBadReply marks a script reply the limiter cannot read.
+var errBadReply = errors.New("limits: unexpected script reply")
+
+// readAdmit decodes {0, window, token available, user available} or
+// {1, limit code, retry ms | remaining}.
+func (l *Limiter) readAdmit(res []any, keys []string, m string) (*Admission, error) {
+	if len(res) < 3 {
+		return nil, fmt.Errorf("%w: %d values", errBadReply, len(res))
+	}
+	status, _ := res[0].(int64)
+	if status == 1 {
+		code, _ := res[1].(int64)
+		if code < 1 || int(code) > len(limitCodes) {
+			return nil, fmt.Errorf("%w: refusal code %d", errBadReply, code)
+		}
+		ref := &Refusal{Limit: limitCodes[code-1]}
+		if ref.isQuota() {
+			ref.Remaining, _ = strconv.ParseInt(str(res[2]), 10, 64)
+		} else {
+			ms, _ := res[2].(int64)
+			ref.RetryAfter = time.Duration(ms) * time.Millisecond
+		}
+		return nil, ref
+	}
+	if len(res) < 4 {
+		return nil, fmt.Errorf("%w: %d values", errBadReply, len(res))
+	}
+	win, err1 := strconv.ParseInt(str(res[1]), 10, 64)
+	tokLeft, err2 := strconv.ParseInt(str(res[2]), 10, 64)
+	userLeft, err3 := strconv.ParseInt(str(res[3]), 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, fmt.Errorf("%w: %w", errBadReply, err)
+	}
+	return &Admission{
+		l: l, start: time.Now(), shared: true, keys: keys, member: m, win: win,
+		remaining: remainingOf(tokLeft, userLeft),
+	}, nil
+}
+
+func str(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case int64:
+		return strconv.FormatInt(s, 10)
+	}
+	return ""
+}
+
+// remainingOf is the smaller of the limited levels' availability; -1 is
+// unlimited.
+func remainingOf(a, b int64) int64 {
+	switch {
+	case a < 0:
+		return b
+	case b < 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// isReply reports an error Redis answered with while serving, as opposed
+// to one of reaching it or of a server that cannot serve right now.
+func isReply(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	for _, p := range [...]string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "BUSY"} {
+		if redis.HasErrorPrefix(err, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// replyError logs a script failure at most once per probe interval.
+func (l *Limiter) replyError(err error) {
+	now := time.Now().UnixNano()
+	last := l.lastReplyLog.Load()
+	if now-last < int64(l.cfg.ProbeInterval) || !l.lastReplyLog.CompareAndSwap(last, now) {
+		return
+	}
+	l.log.Error("limits script failed; deciding locally", zap.Error(err))
+}

@@ -1,0 +1,306 @@
+-- BurnCloud limits: one script, three operations on one user's keys.
+-- KEYS[1] hash of counters, KEYS[2] sorted set of admissions (score: expiry ms).
+-- Scopes: token "t<id>", user "u", user-model "m<model>". Hash fields:
+--   <scope>:w  "n rc rp kc kp": window number, requests and tokens in the
+--              current and the previous window
+--   <scope>:c  admissions in flight
+--   <level>:q  "S R B V" for the token and the user levels: spend known to
+--              the routers, reserved, newest snapshot used seen and its
+--              revision
+-- A field name is <scope>:<letter> and the letter never contains ':', so
+-- names cannot collide. Few fields and few Lua calls per request: the
+-- interpreter's work dominates the script's cost.
+-- Money goes to Redis through string.format('%d'): Lua prints large
+-- numbers in exponent notation.
+local H, Z = KEYS[1], KEYS[2]
+local tonumber, format, match, byte = tonumber, string.format, string.match, string.byte
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- member: id|ccctpm|est|resToken|resUser|t<id>|m<model>
+local function parse(m)
+  local id, mask, est, rt, ru, ts, ms = match(m, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if not id then
+    return nil
+  end
+  local c1, c2, c3, t1, t2, t3 = byte(mask, 1, 6)
+  return {
+    scopes = {ts, 'u', ms},
+    conc = {c1 == 49, c2 == 49, c3 == 49},
+    tpm = {t1 == 49, t2 == 49, t3 == 49},
+    est = tonumber(est),
+    res = {tonumber(rt), tonumber(ru)},
+  }
+end
+
+local function window(v)
+  if not v then
+    return nil, 0, 0, 0, 0
+  end
+  local n, rc, rp, kc, kp = match(v, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+  return tonumber(n), tonumber(rc), tonumber(rp), tonumber(kc), tonumber(kp)
+end
+
+local function quotaState(v)
+  if not v then
+    return nil, 0, nil, nil
+  end
+  local S, R, B, V = match(v, '^(%S+) (%S+) (%S+) (%S+)$')
+  return tonumber(S), tonumber(R), tonumber(B), tonumber(V)
+end
+
+local function windowValue(n, rc, rp, kc, kp)
+  return format('%d %d %d %d %d', n, rc, rp, kc, kp)
+end
+
+local function quotaValue(S, R, B, V)
+  return format('%d %d %d %d', S, R, B, V)
+end
+
+-- settle undoes an admission (when removed) and records its outcome
+-- (when record): spend into S, actual tokens into the TPM window.
+local function settle(f, removed, record, cost, tokens, win)
+  local delta = tokens - f.est
+  local names, kinds = {}, {}
+  for i = 1, 3 do
+    if removed and f.conc[i] then
+      names[#names + 1] = f.scopes[i] .. ':c'
+      kinds[#names] = i
+    end
+    if record and delta ~= 0 and f.tpm[i] then
+      names[#names + 1] = f.scopes[i] .. ':w'
+      kinds[#names] = i
+    end
+  end
+  for j = 1, 2 do
+    if (removed and f.res[j] > 0) or (record and cost > 0) then
+      names[#names + 1] = f.scopes[j] .. ':q'
+      kinds[#names] = j
+    end
+  end
+  if #names == 0 then
+    return
+  end
+  local v = redis.call('HMGET', H, unpack(names))
+  local out = {}
+  for k, name in ipairs(names) do
+    local kind, i = byte(name, -1), kinds[k]
+    if kind == 99 then -- c
+      out[#out + 1] = name
+      out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - 1, 0))
+    elseif kind == 119 then -- w
+      local n, rc, rp, kc, kp = window(v[k])
+      if n == win then
+        kc = math.max(kc + delta, 0)
+      elseif n == win + 1 then
+        kp = math.max(kp + delta, 0)
+      end
+      if n then
+        out[#out + 1] = name
+        out[#out + 1] = windowValue(n, rc, rp, kc, kp)
+      end
+    else -- q; levels without a quota keep no state
+      local S, R, B, V = quotaState(v[k])
+      if S then
+        if removed then
+          R = math.max(R - f.res[i], 0)
+        end
+        if record then
+          S = S + cost
+        end
+        out[#out + 1] = name
+        out[#out + 1] = quotaValue(S, R, B, V)
+      end
+    end
+  end
+  if #out > 0 then
+    redis.call('HSET', H, unpack(out))
+  end
+end
+
+local function purge(now, n)
+  local gone = redis.call('ZRANGEBYSCORE', Z, '-inf', format('%d', now), 'LIMIT', 0, n)
+  for _, m in ipairs(gone) do
+    local f = parse(m)
+    if f then
+      settle(f, true, false, 0, f.est, 0)
+    end
+    redis.call('ZREM', Z, m)
+  end
+end
+
+-- Milliseconds until cost fits under limit, or nil when it fits now.
+-- count = prev × weight + cur, the weight falling linearly over the window.
+local function wait(prev, cur, cost, limit, W, elapsed, weight)
+  cost = math.min(cost, limit)
+  if prev * weight + cur + cost <= limit then
+    return nil
+  end
+  if cur + cost <= limit then
+    local at = W * (1 - (limit - cur - cost) / prev)
+    return math.max(1, math.ceil(at - elapsed))
+  end
+  local at = W * (1 - (limit - cost) / cur)
+  return math.max(1, math.ceil(W - elapsed + at))
+end
+
+local op = ARGV[1]
+
+if op == 'a' then
+  -- ARGV[2] member, ARGV[3] numbers:
+  -- 1 window 2 ttl 3 stateTTL 4 purge 5 est 6 revision
+  -- 7 token quota (-1: none) 8 token used 9 user quota 10 user used
+  -- 11.. rpm tpm conc of the token, the user, the user-model
+  local m = ARGV[2]
+  local f = parse(m)
+  local a = {match(ARGV[3], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ' ..
+    '(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)')}
+  if not f or #a ~= 19 then
+    return redis.error_reply('limits: malformed admission')
+  end
+  for i = 1, 19 do
+    a[i] = tonumber(a[i])
+  end
+  local W, est, rev = a[1], a[5], a[6]
+  local now = now_ms()
+  purge(now, a[4])
+
+  local scopes = f.scopes
+  local quota = {a[7], a[9]}
+  local used = {a[8], a[10]}
+  local names, at = {}, {}
+  for i = 1, 3 do
+    if a[8 + 3 * i] > 0 or a[9 + 3 * i] > 0 then
+      names[#names + 1] = scopes[i] .. ':w'
+      at[i] = #names
+    end
+    if a[10 + 3 * i] > 0 then
+      names[#names + 1] = scopes[i] .. ':c'
+      at[3 + i] = #names
+    end
+  end
+  for j = 1, 2 do
+    if quota[j] >= 0 then
+      names[#names + 1] = scopes[j] .. ':q'
+      at[6 + j] = #names
+    end
+  end
+  local v = {}
+  if #names > 0 then
+    v = redis.call('HMGET', H, unpack(names))
+  end
+
+  local n = math.floor(now / W)
+  local elapsed = now - n * W
+  local weight = (W - elapsed) / W
+  local out = {}
+  for i = 1, 3 do
+    local rpm, tpm, conc = a[8 + 3 * i], a[9 + 3 * i], a[10 + 3 * i]
+    if rpm > 0 or tpm > 0 then
+      local k = at[i]
+      local sn, rc, rp, kc, kp = window(v[k])
+      if sn ~= n then
+        if sn == n - 1 then
+          rp, kp = rc, kc
+        else
+          rp, kp = 0, 0
+        end
+        rc, kc = 0, 0
+      end
+      if rpm > 0 then
+        local ms = wait(rp, rc, 1, rpm, W, elapsed, weight)
+        if ms then
+          return {1, 3 * i - 2, ms}
+        end
+      end
+      if tpm > 0 then
+        local ms = wait(kp, kc, est, tpm, W, elapsed, weight)
+        if ms then
+          return {1, 3 * i - 1, ms}
+        end
+      end
+      out[#out + 1] = names[k]
+      out[#out + 1] = windowValue(n, rc + 1, rp, kc + est, kp)
+    end
+    if conc > 0 then
+      local k = at[3 + i]
+      local cc = tonumber(v[k]) or 0
+      if cc >= conc then
+        return {1, 3 * i, 1000}
+      end
+      out[#out + 1] = names[k]
+      out[#out + 1] = format('%d', cc + 1)
+    end
+  end
+
+  local avail = {-1, -1}
+  for j = 1, 2 do
+    if quota[j] >= 0 then
+      local k, U = at[6 + j], used[j]
+      local S, R, B, V = quotaState(v[k])
+      if S == nil or rev > V then
+        -- A newer snapshot: S rises to its used (spend the routers did
+        -- not see), or restarts from it when it fell (a reset).
+        if S == nil or U < B or U > S then
+          S = U
+        end
+        B, V = U, rev
+      end
+      -- B is the newest used any router has shown; a stale router's own
+      -- used counts only at the newest revision.
+      local seen = math.max(S, B)
+      if rev >= V then
+        seen = math.max(seen, U)
+      end
+      local left = quota[j] - seen - R
+      if f.res[j] > left then
+        return {1, 9 + j, format('%d', math.max(left, 0))}
+      end
+      avail[j] = left - f.res[j]
+      out[#out + 1] = names[k]
+      out[#out + 1] = quotaValue(S, R + f.res[j], B, V)
+    end
+  end
+
+  if #out > 0 then
+    redis.call('HSET', H, unpack(out))
+  end
+  redis.call('ZADD', Z, format('%d', now + a[2]), m)
+  redis.call('PEXPIRE', H, a[3])
+  redis.call('PEXPIRE', Z, a[3])
+  return {0, format('%d', n), format('%d', avail[1]), format('%d', avail[2])}
+end
+
+if op == 'f' then
+  -- ARGV[2] member, ARGV[3] actual cost, ARGV[4] "window tokens first"
+  local m = ARGV[2]
+  local f = parse(m)
+  local win, tokens, first = match(ARGV[4], '^(%S+) (%S+) (%S+)$')
+  if not f or not first then
+    return redis.error_reply('limits: malformed settlement')
+  end
+  local removed = redis.call('ZREM', Z, m) == 1
+  -- A retried settlement whose admission is gone was applied before.
+  settle(f, removed, removed or first == '1', tonumber(ARGV[3]), tonumber(tokens), tonumber(win))
+  if removed then
+    return 1
+  end
+  return 0
+end
+
+if op == 'r' then
+  -- ARGV[2] "ttl stateTTL", ARGV[3..] members still held.
+  local ttl, sttl = match(ARGV[2], '^(%S+) (%S+)$')
+  local expiry = format('%d', now_ms() + tonumber(ttl))
+  for i = 3, #ARGV do
+    redis.call('ZADD', Z, 'XX', 'GT', expiry, ARGV[i])
+  end
+  redis.call('PEXPIRE', H, sttl)
+  redis.call('PEXPIRE', Z, sttl)
+  return 0
+end
+
+return redis.error_reply('limits: unknown operation')
