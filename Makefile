@@ -42,7 +42,8 @@ build: ## Build bin/burncloud, bin/burncloud-router, bin/burncloud-control, bin/
 
 .PHONY: test
 test: build ## Run every module's tests (needs Postgres, Redis and NATS; see .ci/run).
-	@for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(TEST_FLAGS) ./...) || exit 1; done
+	@failed=""; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(TEST_FLAGS) ./...) || failed="$$failed $$m"; done; \
+		if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 .PHONY: test-race
 test-race: ## Run every module's tests with the race detector.

@@ -54,6 +54,7 @@ func TestNATSOutageLosesNothing(t *testing.T) {
 	if n := len(g.streamEvents()); n != len(ids) {
 		t.Fatalf("stream holds %d events, want %d", n, len(ids))
 	}
+	g.auditClean(t)
 }
 
 func TestRouterKilledAfterSpooling(t *testing.T) {
