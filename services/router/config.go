@@ -13,6 +13,7 @@ import (
 
 	"github.com/burncloud/burncloud/pkg/config"
 	"github.com/burncloud/burncloud/pkg/secrets"
+	"github.com/burncloud/burncloud/services/router/limits"
 )
 
 // Config is burncloud-router's configuration.
@@ -58,6 +59,16 @@ type Config struct {
 	CacheGrace     time.Duration
 	ReadinessDelay time.Duration
 	DrainTimeout   time.Duration
+
+	// RedisURL shares limits across the fleet; empty keeps them local.
+	RedisURL string
+	// FleetSize divides channel limits, and the others while Redis is
+	// unreachable, into this router's share.
+	FleetSize    int
+	LimitsWindow time.Duration
+	// LimitsFallback is what every limit kind does while Redis is
+	// unreachable: local, open or closed.
+	LimitsFallback string
 }
 
 // Defaults of the settings that have one.
@@ -114,6 +125,12 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 	s.Duration(&c.CacheGrace, "cache-grace", "", 3*time.Second, "wait for control before serving the cached snapshot")
 	s.Duration(&c.ReadinessDelay, "readiness-delay", "BURNCLOUD_READINESS_DELAY", 0, "keep serving this long with /readyz failing before shutdown")
 	s.Duration(&c.DrainTimeout, "drain-timeout", "BURNCLOUD_DRAIN_TIMEOUT", 25*time.Second, "longest wait for in-flight streams at shutdown")
+	s.String(&c.RedisURL, "redis-url", "BURNCLOUD_REDIS_URL", "",
+		"Redis for fleet-wide limits and quota reservations (redis://[user:password@]host:port[/db]); empty: local-only limits", config.Secret)
+	s.Int(&c.FleetSize, "fleet-size", "BURNCLOUD_FLEET_SIZE", 1, "routers in the fleet; channel limits (and the others without Redis) are divided by it")
+	s.Duration(&c.LimitsWindow, "limits-window", "BURNCLOUD_LIMITS_WINDOW", limits.DefaultWindow, "length of an RPM/TPM window")
+	s.String(&c.LimitsFallback, "limits-fallback", "BURNCLOUD_LIMITS_FALLBACK", string(limits.FallbackLocal),
+		"what limits do while Redis is unreachable: local, open or closed")
 	err := s.Parse(args)
 	if err != nil && !isFieldErrors(err) {
 		return c, err // help or a malformed command line
@@ -172,6 +189,20 @@ func (c Config) validate() error {
 	}
 	if c.MaxAttempts > 20 {
 		bad("BURNCLOUD_MAX_ATTEMPTS", "max-attempts", "must be at most 20")
+	}
+	if c.RedisURL != "" {
+		if _, err := limits.RedisOptions(c.RedisURL); err != nil {
+			bad("BURNCLOUD_REDIS_URL", "redis-url", "is not a valid URL (redis://[user:password@]host:port[/db] or rediss://)")
+		}
+	}
+	if c.FleetSize < 1 {
+		bad("BURNCLOUD_FLEET_SIZE", "fleet-size", "must be at least 1")
+	}
+	if c.LimitsWindow < time.Millisecond {
+		bad("BURNCLOUD_LIMITS_WINDOW", "limits-window", "must be at least 1ms")
+	}
+	if _, err := limits.ParseFallback(c.LimitsFallback); err != nil {
+		bad("BURNCLOUD_LIMITS_FALLBACK", "limits-fallback", "must be local, open or closed")
 	}
 	if c.ReadinessDelay < 0 || c.CacheGrace < 0 {
 		bad("", "readiness-delay/cache-grace", "must not be negative")

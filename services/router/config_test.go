@@ -72,3 +72,64 @@ func TestLoadConfigBadCommandLine(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUsage", err)
 	}
 }
+
+func TestLoadConfigLimits(t *testing.T) {
+	base := map[string]string{"BURNCLOUD_SECRET": "0123456789abcdef", "BURNCLOUD_INTERNAL_TOKEN": "tok"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		bad     []string // variables the error must name; none: valid
+		check   func(Config) bool
+		noLeaks []string
+	}{
+		{name: "defaults", check: func(c Config) bool {
+			return c.RedisURL == "" && c.FleetSize == 1 && c.LimitsWindow == time.Minute && c.LimitsFallback == "local"
+		}},
+		{name: "set", env: map[string]string{
+			"BURNCLOUD_REDIS_URL": "redis://:pw@redis:6379/2", "BURNCLOUD_FLEET_SIZE": "4",
+			"BURNCLOUD_LIMITS_WINDOW": "10s", "BURNCLOUD_LIMITS_FALLBACK": "closed",
+		}, check: func(c Config) bool {
+			return c.RedisURL == "redis://:pw@redis:6379/2" && c.FleetSize == 4 && c.LimitsWindow == 10*time.Second &&
+				c.LimitsFallback == "closed"
+		}},
+		{name: "invalid", env: map[string]string{
+			"BURNCLOUD_REDIS_URL": "http://user:hunter2@redis:6379", "BURNCLOUD_FLEET_SIZE": "0",
+			"BURNCLOUD_LIMITS_WINDOW": "0s", "BURNCLOUD_LIMITS_FALLBACK": "maybe",
+		}, bad: []string{"BURNCLOUD_REDIS_URL", "BURNCLOUD_FLEET_SIZE", "BURNCLOUD_LIMITS_WINDOW", "BURNCLOUD_LIMITS_FALLBACK"},
+			noLeaks: []string{"hunter2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{}
+			for k, v := range base {
+				vars[k] = v
+			}
+			for k, v := range tt.env {
+				vars[k] = v
+			}
+			cfg, err := LoadConfig(nil, config.MapLookup(vars))
+			if len(tt.bad) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tt.check(cfg) {
+					t.Errorf("config: redis %q fleet %d window %s fallback %q", cfg.RedisURL, cfg.FleetSize, cfg.LimitsWindow, cfg.LimitsFallback)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, want := range tt.bad {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not name %s:\n%v", want, err)
+				}
+			}
+			for _, leak := range tt.noLeaks {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("error shows %q:\n%v", leak, err)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/burncloud/burncloud/pkg/pricing"
+	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/requestbody"
 )
 
@@ -70,6 +72,10 @@ var internalError = apiError{http.StatusInternalServerError, "server_error", "in
 // apiErrorOf is the one place internal errors become HTTP. An error the
 // table does not know is internal: the client learns nothing about it.
 func apiErrorOf(err error) apiError {
+	var ref *limits.Refusal
+	if errors.As(err, &ref) {
+		return refusalError(ref)
+	}
 	for _, e := range apiErrors {
 		if errors.Is(err, e.err) {
 			a := e.api
@@ -82,6 +88,33 @@ func apiErrorOf(err error) apiError {
 		}
 	}
 	return internalError
+}
+
+// refusalError names the limit that refused the request, and when to
+// retry or what is left of the balance.
+func refusalError(ref *limits.Refusal) apiError {
+	switch status := ref.Status(); status {
+	case http.StatusPaymentRequired:
+		return apiError{status: status, typ: "insufficient_quota", code: "insufficient_quota", class: "quota_exhausted",
+			message: "quota exhausted (" + string(ref.Limit) + "): " + pricing.FormatUSD(ref.Remaining) +
+				" USD remaining does not cover the request's maximum cost"}
+	case http.StatusTooManyRequests:
+		return apiError{status: status, typ: "rate_limit_error", code: "rate_limit_exceeded", class: "rate_limited",
+			message: "rate limit exceeded (" + string(ref.Limit) + "): retry after " + retryAfterOf(ref) + "s"}
+	default:
+		return apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "limits_unavailable",
+			class:   "limits_unavailable",
+			message: "limit " + string(ref.Limit) + " cannot be checked right now: retry after " + retryAfterOf(ref) + "s"}
+	}
+}
+
+// retryAfterOf is the Retry-After of a refusal, "" for a quota refusal
+// (waiting does not refill a balance).
+func retryAfterOf(ref *limits.Refusal) string {
+	if ref.Status() == http.StatusPaymentRequired {
+		return ""
+	}
+	return strconv.FormatInt(ref.RetryAfterSeconds(), 10)
 }
 
 // appendErrorBody writes {"error":{"message","type","code"}}.

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	usagev1 "github.com/burncloud/burncloud/pkg/gen/burncloud/usage/v1"
 	"github.com/burncloud/burncloud/pkg/pricing"
+	"github.com/burncloud/burncloud/services/router/limits"
 )
 
 // finish answers an error if nothing was written yet, then accounts for the
@@ -24,6 +26,12 @@ func (c *call) finish(w http.ResponseWriter, r *http.Request, err error) {
 		if !c.wrote && a.status != statusClientClosed {
 			if c.authed {
 				w.Header()[hdrCost] = []string{"0"}
+			}
+			var ref *limits.Refusal
+			if errors.As(err, &ref) {
+				if v := retryAfterOf(ref); v != "" {
+					w.Header()["Retry-After"] = []string{v}
+				}
 			}
 			writeAPIError(w, a)
 			c.wrote = true
@@ -43,6 +51,13 @@ func (c *call) finish(w http.ResponseWriter, r *http.Request, err error) {
 			zap.Int("status", c.status), zap.String("error_class", c.class), zap.String("client_ip", clientIP(r)),
 			zap.Duration("latency", latency))
 		return
+	}
+	// Settled before the event goes out: the limits see the spend no later
+	// than billing does.
+	if c.usageKnown {
+		c.adm.Finish(r.Context(), c.cost.CostNano, c.usage.InputTotal()+c.usage.Output)
+	} else {
+		c.adm.Release(r.Context())
 	}
 	c.s.sink.Publish(c.event(r, latency))
 	c.log(r, latency)

@@ -1,7 +1,9 @@
 package router
 
 import (
+	"context"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/usage"
+	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/requestbody"
 	"github.com/burncloud/burncloud/services/router/snapshot"
 )
@@ -79,6 +82,12 @@ type call struct {
 	estimated     bool
 	ttft          time.Duration
 	cost          pricing.Result
+	// est is the request's token estimate (input upper bound plus the
+	// maximum output), counted by TPM limits until the actual is known.
+	est int64
+	// adm is the request's admission; finish settles it, and the handler
+	// releases it whatever happens.
+	adm *limits.Admission
 	// abort: the upstream stream broke after the client got part of it;
 	// the client connection is cut so it cannot mistake the answer for
 	// a complete one.
@@ -105,6 +114,7 @@ func (s *Server) putCall(c *call) {
 		c.respBuf = nil
 	}
 	c.idx, c.tok, c.user, c.model, c.channel, c.req = nil, nil, nil, nil, nil, requestbody.Request{}
+	c.adm = nil
 	s.calls.Put(c)
 }
 
@@ -116,6 +126,9 @@ func (s *Server) openAI(op *operation) http.Handler {
 		w.Header()[hdrRequestID] = []string{c.id}
 		s.m.inFlight.Inc()
 		defer s.m.inFlight.Dec()
+		// Covers errors, panics (http.ErrAbortHandler included) and
+		// disconnects; a no-op once finish settled the admission.
+		defer func() { c.adm.Release(context.WithoutCancel(r.Context())) }()
 
 		err := c.run(w, r)
 		c.finish(w, r, err)
@@ -147,7 +160,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.stream = c.op.streams && req.Stream
 	c.hideUsage = c.stream && c.op.addUsage && req.NeedsUsage()
-	if err := c.admit(); err != nil {
+	if err := c.admit(r.Context()); err != nil {
 		return err
 	}
 	return c.proxy(w, r)
@@ -255,8 +268,9 @@ func (c *call) readTier(r *http.Request) error {
 	return nil
 }
 
-// admit checks the model and the quota (DESIGN §4 steps 2 and 3).
-func (c *call) admit() error {
+// admit checks the model, then the limits and the quota in one limiter
+// call (DESIGN §4 steps 2 and 3).
+func (c *call) admit(ctx context.Context) error {
 	name := c.req.Model
 	m, priced := c.idx.Model(name)
 	switch {
@@ -268,11 +282,42 @@ func (c *call) admit() error {
 		return errModelNotAllowed
 	}
 	c.model = m
-	// Settled spend only for now; reservations come with the limits.
-	if (c.tok.HasQuota && c.tok.Used >= c.tok.Quota) || (c.user.HasQuota && c.user.Used >= c.user.Quota) {
-		return errQuotaExhausted
+	in := usage.InputUpperBound(len(c.body))
+	out := c.req.MaxOutputTokens
+	if out <= 0 {
+		out = m.Price.MaxOutputTokens
 	}
+	if c.op == opEmbeddings {
+		out = 0 // embeddings generate no tokens
+	}
+	c.est = in + out
+	adm, err := c.s.lim.Admit(ctx, limits.Request{
+		TokenID: c.tok.ID, User: c.user.Name, Model: name,
+		TokenLimits: limits.Limits(c.tok.Limits), UserLimits: limits.Limits(c.user.Limits),
+		EstTokens: c.est, Reserve: c.maxCost(in, out), Revision: c.idx.Revision(),
+		TokenQuota: limits.Quota{Limited: c.tok.HasQuota, Limit: c.tok.Quota, Used: c.tok.Used},
+		UserQuota:  limits.Quota{Limited: c.user.HasQuota, Limit: c.user.Quota, Used: c.user.Used},
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return errClientGone
+		}
+		return err
+	}
+	c.adm = adm
 	return nil
+}
+
+// maxCost is the most the request can cost: the input upper bound as
+// uncached input and the maximum output, priced as the answer will be. At
+// least 1 nano-USD, so that a balance already spent refuses even a free
+// request.
+func (c *call) maxCost(in, out int64) int64 {
+	res, err := pricing.Cost(c.model.Price, usage.Usage{InputUncached: in, Output: out}, c.modifiers(pricing.OnePPM))
+	if err != nil {
+		return math.MaxInt64 // beyond any quota the limiter enforces
+	}
+	return max(res.CostNano, 1)
 }
 
 // clientIP is the peer's address; forwarded-for headers are not trusted.

@@ -16,6 +16,7 @@ import (
 	"github.com/burncloud/burncloud/pkg/sse"
 	"github.com/burncloud/burncloud/pkg/usage"
 	"github.com/burncloud/burncloud/services/router/egress"
+	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/route"
 	"github.com/burncloud/burncloud/services/router/snapshot"
 )
@@ -60,8 +61,15 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			break
 		}
+		slot, ok := c.s.lim.AdmitChannel(a.Channel.Name, limits.Limits(a.Channel.Limits), c.est)
+		if !ok {
+			// A full channel is skipped like an open breaker.
+			a.Release()
+			prev = route.Failed
+			continue
+		}
 		c.attempts++
-		outcome, done, err := c.attempt(w, r, a)
+		outcome, done, err := c.attemptIn(w, r, a, slot)
 		if done {
 			return err
 		}
@@ -74,6 +82,20 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 		return errNoChannel
 	}
 	return errUpstreamFailed
+}
+
+// attemptIn makes one attempt within its channel slot, which it ends with
+// the tokens of the answer it got (none for a failed attempt).
+func (c *call) attemptIn(w http.ResponseWriter, r *http.Request, a route.Attempt, slot *limits.ChannelSlot) (route.Outcome, bool, error) {
+	known := c.usageKnown
+	defer func() {
+		var tokens int64
+		if c.usageKnown && !known {
+			tokens = c.usage.InputTotal() + c.usage.Output
+		}
+		slot.Done(tokens)
+	}()
+	return c.attempt(w, r, a)
 }
 
 // attempt makes one upstream request. done means the request is over (an
@@ -175,17 +197,22 @@ func (c *call) estimate(outputBytes int) usage.Usage {
 // price computes the cost of c.usage with the model's price, the service
 // tier, the user's group ratio and the channel's cost ratio.
 func (c *call) price() {
-	ratio := int64(pricing.OnePPM)
-	if g, ok := c.idx.Group(c.user.Group); ok {
-		ratio = g.RatioPPM
-	}
-	mod := pricing.Modifiers{TierPPM: c.tier.DefaultPPM(), GroupRatioPPM: ratio, ChannelCostRatioPPM: c.channel.CostRatioPPM}
-	res, err := pricing.Cost(c.model.Price, c.usage, mod)
+	res, err := pricing.Cost(c.model.Price, c.usage, c.modifiers(c.channel.CostRatioPPM))
 	if err != nil {
 		c.s.log.Error("request not priced", zap.String("request_id", c.id), zap.String("model", c.req.Model), zap.Error(err))
 		return
 	}
 	c.cost = res
+}
+
+// modifiers are the request's price modifiers: its tier, its user's group
+// ratio and the channel's cost ratio (which only moves the upstream cost).
+func (c *call) modifiers(channelRatioPPM int64) pricing.Modifiers {
+	ratio := int64(pricing.OnePPM)
+	if g, ok := c.idx.Group(c.user.Group); ok {
+		ratio = g.RatioPPM
+	}
+	return pricing.Modifiers{TierPPM: c.tier.DefaultPPM(), GroupRatioPPM: ratio, ChannelCostRatioPPM: channelRatioPPM}
 }
 
 func (c *call) upstreamError(ch *snapshot.Channel, kind string) {

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/burncloud/burncloud/pkg/ops"
+	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/publish"
 	"github.com/burncloud/burncloud/services/router/spool"
 )
@@ -36,7 +39,15 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 		_ = sp.Close()
 		return fmt.Errorf("start publisher: %w", err)
 	}
-	s, err := New(cfg, Deps{Logger: logger, Sink: pub, Registry: reg})
+	lim, rdb, err := newLimiter(cfg, logger, reg)
+	if err != nil {
+		_ = pub.Close(context.Background())
+		return err
+	}
+	if rdb != nil {
+		defer func() { _ = rdb.Close() }()
+	}
+	s, err := New(cfg, Deps{Logger: logger, Sink: pub, Registry: reg, Limiter: lim})
 	if err != nil {
 		_ = pub.Close(context.Background())
 		return err
@@ -60,8 +71,11 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 	var wg sync.WaitGroup
 	var syncErr error
 	wg.Go(func() { syncErr = s.Sync(syncCtx) })
+	// Reservations are renewed while streams drain.
+	wg.Go(func() { _ = lim.Run(syncCtx) })
 	logger.Info("router starting", zap.String("router_id", cfg.RouterID), zap.String("addr", cfg.Addr),
-		zap.Bool("allow_private_upstreams", cfg.AllowPrivateUpstreams))
+		zap.Bool("allow_private_upstreams", cfg.AllowPrivateUpstreams), zap.Bool("shared_limits", rdb != nil),
+		zap.Int("fleet_size", cfg.FleetSize))
 
 	serveErr := ops.Serve(ctx, srv, ln, ops.ServeOptions{
 		Health: s.Health(), ReadinessDelay: cfg.ReadinessDelay, DrainTimeout: cfg.DrainTimeout, Logger: logger,
@@ -77,4 +91,32 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 		logger.Warn("events left in the spool for the next start", zap.Error(pubErr))
 	}
 	return errors.Join(serveErr, syncErr)
+}
+
+// newLimiter builds the limiter, shared through Redis when cfg names one.
+// The client connects lazily: Redis being down at start only degrades the
+// limits to local ones.
+func newLimiter(cfg Config, logger *zap.Logger, reg prometheus.Registerer) (*limits.Limiter, *redis.Client, error) {
+	fallback, err := limits.ParseFallback(cfg.LimitsFallback)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rdb *redis.Client
+	d := limits.Deps{Logger: logger.Named("limits"), Registry: reg}
+	if cfg.RedisURL != "" {
+		opts, err := limits.RedisOptions(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		rdb = redis.NewClient(opts)
+		d.Redis = rdb
+	}
+	lim, err := limits.New(limitsConfig(cfg, fallback), d)
+	if err != nil {
+		if rdb != nil {
+			_ = rdb.Close()
+		}
+		return nil, nil, err
+	}
+	return lim, rdb, nil
 }

@@ -12,6 +12,7 @@ import (
 func TestRunStartsAndStops(t *testing.T) {
 	cfg := testConfig(t, map[string]string{
 		"BURNCLOUD_ROUTER_ADDR": "127.0.0.1:0", "BURNCLOUD_CONTROL_URL": "http://127.0.0.1:1",
+		"BURNCLOUD_SPOOL_DIR": t.TempDir(), "BURNCLOUD_NATS_URL": "nats://127.0.0.1:1",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,7 @@ import (
 	"github.com/burncloud/burncloud/pkg/ops"
 	"github.com/burncloud/burncloud/pkg/secrets"
 	"github.com/burncloud/burncloud/services/router/egress"
+	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/route"
 	"github.com/burncloud/burncloud/services/router/snapshot"
 )
@@ -43,6 +45,9 @@ type Deps struct {
 	SnapshotClient snapshotv1connect.SnapshotServiceClient
 	// Transport nil makes the shared egress transport.
 	Transport http.RoundTripper
+	// Limiter enforces rate, concurrency, quota and channel limits. nil
+	// makes a local-only one from Config, which Sync then runs.
+	Limiter *limits.Limiter
 }
 
 // Server serves the LLM APIs of one router.
@@ -57,9 +62,12 @@ type Server struct {
 	routes    *route.Health
 	transport http.RoundTripper
 	sink      EventSink
-	watcher   *snapshot.Watcher
-	mux       *http.ServeMux
-	calls     sync.Pool
+	lim       *limits.Limiter
+	// ownLim: New built lim, so Sync runs it.
+	ownLim  bool
+	watcher *snapshot.Watcher
+	mux     *http.ServeMux
+	calls   sync.Pool
 }
 
 // New builds a server. It starts nothing: Sync keeps the snapshot current
@@ -69,7 +77,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, ErrNoSink
 	}
 	s := &Server{cfg: cfg, log: deps.Logger, keys: deps.Keyring, store: deps.Store, health: deps.Health,
-		reg: deps.Registry, transport: deps.Transport, sink: deps.Sink}
+		reg: deps.Registry, transport: deps.Transport, sink: deps.Sink, lim: deps.Limiter}
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
@@ -93,6 +101,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		})
 	}
 	s.m = newMetrics(s.reg)
+	if s.lim == nil {
+		fallback, err := limits.ParseFallback(cfg.LimitsFallback)
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		lim, err := limits.New(limitsConfig(cfg, fallback), limits.Deps{Logger: s.log.Named("limits"), Registry: s.reg})
+		if err != nil {
+			return nil, fmt.Errorf("router: %w", err)
+		}
+		s.lim, s.ownLim = lim, true
+	}
 	s.routes = route.NewHealth(route.Options{
 		FailureThreshold: uint(cfg.BreakerFailures), FailureWindow: uint(cfg.BreakerWindow),
 		OpenDelay: cfg.BreakerOpenDelay, AuthCooldown: cfg.AuthCooldown, RateLimitCooldown: cfg.RateLimitCooldown,
@@ -122,6 +141,22 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	ops.Mount(s.mux, s.health, s.reg)
 	return s, nil
 }
+
+// limitsConfig is the limiter's configuration for cfg. An admission may be
+// held as long as the longest upstream attempt allows, plus a margin.
+func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
+	lc := limits.Config{
+		FleetSize: cfg.FleetSize, Window: cfg.LimitsWindow,
+		RateFallback: fallback, ConcurrencyFallback: fallback, QuotaFallback: fallback,
+	}
+	if cfg.TotalTimeout > 0 {
+		lc.MaxHold = cfg.TotalTimeout + time.Minute
+	}
+	return lc
+}
+
+// Limiter is the limiter requests go through.
+func (s *Server) Limiter() *limits.Limiter { return s.lim }
 
 func (s *Server) routesOn(mux *http.ServeMux) {
 	mux.Handle("POST /v1/chat/completions", s.openAI(opChat))
@@ -158,6 +193,9 @@ func (s *Server) Sync(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	})
+	if s.ownLim {
+		wg.Go(func() { _ = s.lim.Run(ctx) })
+	}
 	var err error
 	if s.watcher != nil {
 		err = s.watcher.Run(ctx)
