@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 )
 
 // Anthropic wire format (Messages API):
@@ -80,7 +82,7 @@ func appendAnthropicError(b []byte, status int, message string) []byte {
 	b = append(b, `{"type":"error","error":{"type":"`...)
 	b = append(b, anthropicErrorType(status)...)
 	b = append(b, `","message":`...)
-	b = appendJSONString(b, message)
+	b = jsonwrite.AppendString(b, message)
 	return append(b, "}}"...)
 }
 
@@ -206,7 +208,7 @@ func (ex *exchange) messages() {
 	b := append(ex.buf[:0], `{"id":"`...)
 	b = ex.appendID(b, "msg_")
 	b = append(b, `","type":"message","role":"assistant","model":`...)
-	b = appendJSONString(b, rq.Model)
+	b = jsonwrite.AppendString(b, rq.Model)
 	b = append(b, `,"content":[`...)
 	if ex.sc.ReasoningTokens > 0 {
 		b = append(b, `{"type":"thinking","thinking":"`...)
@@ -241,6 +243,6 @@ func (ex *exchange) appendToolUse(b []byte, tool string) []byte {
 	b = append(b, `{"type":"tool_use","id":"`...)
 	b = ex.appendID(b, "toolu_")
 	b = append(b, `","name":`...)
-	b = appendJSONString(b, tool)
+	b = jsonwrite.AppendString(b, tool)
 	return append(b, `,"input":{}}`...)
 }

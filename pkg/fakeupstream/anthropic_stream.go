@@ -1,6 +1,10 @@
 package fakeupstream
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
+)
 
 var malformedAnthropicEvent = []byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\n\n")
 
@@ -34,7 +38,7 @@ func (ex *exchange) messageStream(rq *anRequest, p *plan, tool string) {
 	b = append(b, `,"message":{"id":"`...)
 	b = ex.appendID(b, "msg_")
 	b = append(b, `","type":"message","role":"assistant","model":`...)
-	b = appendJSONString(b, rq.Model)
+	b = jsonwrite.AppendString(b, rq.Model)
 	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null`...)
 	if p.mode != usageNone {
 		first := 1

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 )
 
 // OpenAI wire format: routes, errors, request parsing and chat completions.
@@ -36,7 +38,7 @@ func (s *Server) addOpenAI() {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendJSONString(b, m)
+		b = jsonwrite.AppendString(b, m)
 		b = append(b, `,"object":"model","created":`...)
 		b = append(b, created...)
 		b = append(b, `,"owned_by":"burncloud-fake"}`...)
@@ -56,7 +58,7 @@ func appendOpenAIError(b []byte, status int, message string) []byte {
 		typ = "server_error"
 	}
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, message)
+	b = jsonwrite.AppendString(b, message)
 	b = append(b, `,"type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","param":null,"code":`...)
@@ -177,7 +179,7 @@ func (ex *exchange) appendChunkHead(b []byte, idPrefix, object, model string, cr
 	b = append(b, `","created":`...)
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, model)
+	b = jsonwrite.AppendString(b, model)
 	return append(b, `,"system_fingerprint":"fp_fake","choices":[`...)
 }
 
@@ -225,7 +227,7 @@ func (ex *exchange) chatCompletions() {
 		b = append(b, `"content":null,"tool_calls":[{"id":"`...)
 		b = ex.appendID(b, "call_")
 		b = append(b, `","type":"function","function":{"name":`...)
-		b = appendJSONString(b, tool)
+		b = jsonwrite.AppendString(b, tool)
 		b = append(b, `,"arguments":"`+toolArgsOpen...)
 		b = appendTokens(b, 0, p.tokens)
 		b = append(b, toolArgsClose+`"}}]`...)
@@ -242,7 +244,7 @@ func (ex *exchange) chatCompletions() {
 	if tier == "" || tier == "auto" {
 		tier = "default"
 	}
-	b = appendJSONString(b, tier)
+	b = jsonwrite.AppendString(b, tier)
 	ex.buf = append(b, '}')
 	ex.reply(ex.buf)
 }
@@ -272,7 +274,7 @@ func (ex *exchange) chatStream(rq *oaRequest, p *plan, tool string, created int6
 		b = append(b, `{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"`...)
 		b = ex.appendID(b, "call_")
 		b = append(b, `","type":"function","function":{"name":`...)
-		b = appendJSONString(b, tool)
+		b = jsonwrite.AppendString(b, tool)
 		if p.chunks == 0 {
 			b = append(b, `,"arguments":"`+toolArgsOpen+toolArgsClose+`"}}],"refusal":null},"logprobs":null,"finish_reason":null}`...)
 		} else {

@@ -3,6 +3,8 @@ package fakeupstream
 import (
 	"strconv"
 	"time"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 )
 
 // OpenAI Responses API: a response object with one message output item, or
@@ -89,7 +91,7 @@ func (ex *exchange) appendResponse(b []byte, rq *oaRequest, p *plan, created int
 	if rq.Instructions == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, rq.Instructions)
+		b = jsonwrite.AppendString(b, rq.Instructions)
 	}
 	b = append(b, `,"max_output_tokens":`...)
 	if rq.MaxOutputTokens == nil {
@@ -98,7 +100,7 @@ func (ex *exchange) appendResponse(b []byte, rq *oaRequest, p *plan, created int
 		b = strconv.AppendInt(b, int64(*rq.MaxOutputTokens), 10)
 	}
 	b = append(b, `,"model":`...)
-	b = appendJSONString(b, rq.Model)
+	b = jsonwrite.AppendString(b, rq.Model)
 	b = append(b, `,"output":[`...)
 	if final {
 		b = ex.appendMessageItem(b, p, true)

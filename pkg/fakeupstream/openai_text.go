@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 )
 
 // OpenAI legacy text completions and embeddings.
@@ -149,7 +151,7 @@ func (ex *exchange) embeddings() {
 		b = append(b, '}')
 	}
 	b = append(b, `],"model":`...)
-	b = appendJSONString(b, rq.Model)
+	b = jsonwrite.AppendString(b, rq.Model)
 	p := makePlan(&ex.sc, 0, wordsIn(rq.Input), nil)
 	if p.mode != usageNone {
 		b = append(b, `,"usage":{"prompt_tokens":`...)

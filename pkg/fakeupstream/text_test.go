@@ -1,10 +1,8 @@
 package fakeupstream
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestCountWords(t *testing.T) {
@@ -73,28 +71,6 @@ func TestMakePlan(t *testing.T) {
 			}
 		})
 	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `quo"te`, `back\slash`, "ctl\x00\x1f\n\r\t", "日本", "bad\xffutf8", "\u2028"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q rendered as invalid JSON %s: %v", s, b, err)
-		}
-		// Valid text round-trips; invalid bytes become U+FFFD each, as encoding/json does.
-		std, _ := json.Marshal(s)
-		var want string
-		if err := json.Unmarshal(std, &want); err != nil {
-			t.Fatal(err)
-		}
-		if got != want || utf8.ValidString(s) && got != s {
-			t.Fatalf("%q: got %q, want %q", s, got, want)
-		}
-	})
 }
 
 func FuzzWordsIn(f *testing.F) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 )
 
 // Error bodies. Anthropic: {"type":"error","error":{"type","message"}};
@@ -164,22 +166,22 @@ func OpenAIErrorToAnthropic(body []byte, status int) []byte {
 
 func appendOpenAIError(b []byte, message, typ, code string) []byte {
 	b = append(b, `{"error":{"message":`...)
-	b = appendString(b, message)
+	b = jsonwrite.AppendString(b, message)
 	b = append(b, `,"type":`...)
-	b = appendString(b, typ)
+	b = jsonwrite.AppendString(b, typ)
 	b = append(b, `,"param":null,"code":`...)
 	if code == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, code)
+		b = jsonwrite.AppendString(b, code)
 	}
 	return append(b, "}}"...)
 }
 
 func appendAnthropicError(b []byte, typ, message string) []byte {
 	b = append(b, `{"type":"error","error":{"type":`...)
-	b = appendString(b, typ)
+	b = jsonwrite.AppendString(b, typ)
 	b = append(b, `,"message":`...)
-	b = appendString(b, message)
+	b = jsonwrite.AppendString(b, message)
 	return append(b, "}}"...)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 	"github.com/burncloud/burncloud/pkg/sse"
 )
 
@@ -176,29 +177,29 @@ func (s *AnthropicToOpenAIStream) blockStart(dst []byte, ev *anEvent) ([]byte, e
 		if cb.Text == "" {
 			return dst, nil
 		}
-		b = appendString(append(b, `{"content":`...), cb.Text)
+		b = jsonwrite.AppendString(append(b, `{"content":`...), cb.Text)
 	case "tool_use":
 		s.blocks[i], s.toolIndex[i] = blockTool, s.tools
 		s.tools++
 		b = append(b, `{"tool_calls":[{"index":`...)
 		b = appendInt(b, int64(s.toolIndex[i]))
-		b = appendString(append(b, `,"id":`...), cb.ID)
-		b = appendString(append(b, `,"type":"function","function":{"name":`...), cb.Name)
+		b = jsonwrite.AppendString(append(b, `,"id":`...), cb.ID)
+		b = jsonwrite.AppendString(append(b, `,"type":"function","function":{"name":`...), cb.Name)
 		args := ""
 		if in := bytes.TrimSpace(cb.Input); len(in) > 0 && kind(in) == '{' && !isEmptyObject(in) {
 			args, _ = compactObject(in)
 		}
-		b = appendString(append(b, `,"arguments":`...), args)
+		b = jsonwrite.AppendString(append(b, `,"arguments":`...), args)
 		b = append(b, `}}]`...)
 	case "thinking":
 		s.blocks[i], s.thinking = blockThinking, append(s.thinking[:0], cb.Thinking...)
 		if cb.Thinking == "" {
 			return dst, nil
 		}
-		b = appendString(append(b, `{"reasoning_content":`...), cb.Thinking)
+		b = jsonwrite.AppendString(append(b, `{"reasoning_content":`...), cb.Thinking)
 	case "redacted_thinking":
 		s.blocks[i] = blockOther
-		b = appendString(append(b, `{"thinking_blocks":[{"type":"redacted_thinking","data":`...), cb.Data)
+		b = jsonwrite.AppendString(append(b, `{"thinking_blocks":[{"type":"redacted_thinking","data":`...), cb.Data)
 		b = append(b, `]`...)
 	default:
 		s.blocks[i] = blockOther
@@ -223,24 +224,24 @@ func (s *AnthropicToOpenAIStream) blockDelta(dst []byte, ev *anEvent) ([]byte, e
 		if d.Text == "" {
 			return dst, nil
 		}
-		b = appendString(append(b, `{"content":`...), d.Text)
+		b = jsonwrite.AppendString(append(b, `{"content":`...), d.Text)
 	case d.Type == "input_json_delta" && s.blocks[i] == blockTool:
 		if d.PartialJSON == "" {
 			return dst, nil
 		}
 		b = append(b, `{"tool_calls":[{"index":`...)
 		b = appendInt(b, int64(s.toolIndex[i]))
-		b = appendString(append(b, `,"function":{"arguments":`...), d.PartialJSON)
+		b = jsonwrite.AppendString(append(b, `,"function":{"arguments":`...), d.PartialJSON)
 		b = append(b, `}}]`...)
 	case d.Type == "thinking_delta" && s.blocks[i] == blockThinking:
 		if d.Thinking == "" {
 			return dst, nil
 		}
 		s.thinking = append(s.thinking, d.Thinking...)
-		b = appendString(append(b, `{"reasoning_content":`...), d.Thinking)
+		b = jsonwrite.AppendString(append(b, `{"reasoning_content":`...), d.Thinking)
 	case d.Type == "signature_delta" && s.blocks[i] == blockThinking:
-		b = appendString(append(b, `{"thinking_blocks":[{"type":"thinking","thinking":`...), s.thinking)
-		b = appendString(append(b, `,"signature":`...), d.Signature)
+		b = jsonwrite.AppendString(append(b, `{"thinking_blocks":[{"type":"thinking","thinking":`...), s.thinking)
+		b = jsonwrite.AppendString(append(b, `,"signature":`...), d.Signature)
 		b = append(b, `}]`...)
 	default:
 		return dst, nil // citations and deltas of blocks the client cannot see
@@ -258,7 +259,7 @@ func (s *AnthropicToOpenAIStream) chunk(dst, delta []byte, finish string) ([]byt
 	if finish == "" {
 		b = append(b, "null"...)
 	} else {
-		b = appendString(b, finish)
+		b = jsonwrite.AppendString(b, finish)
 	}
 	b = append(b, "}]"...)
 	if s.includeUsage {
@@ -270,10 +271,10 @@ func (s *AnthropicToOpenAIStream) chunk(dst, delta []byte, finish string) ([]byt
 
 // head opens a chunk up to `"choices":`.
 func (s *AnthropicToOpenAIStream) head(b []byte) []byte {
-	b = appendString(append(b, `{"id":`...), s.id)
+	b = jsonwrite.AppendString(append(b, `{"id":`...), s.id)
 	b = append(b, `,"object":"chat.completion.chunk","created":`...)
 	b = appendInt(b, s.created)
-	b = appendString(append(b, `,"model":`...), s.model)
+	b = jsonwrite.AppendString(append(b, `,"model":`...), s.model)
 	return append(b, `,"choices":`...)
 }
 

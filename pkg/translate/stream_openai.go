@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 	"github.com/burncloud/burncloud/pkg/sse"
 )
 
@@ -112,8 +113,8 @@ func (s *OpenAIToAnthropicStream) start(dst []byte, id, model string) []byte {
 	if s.model == "" {
 		s.model = model
 	}
-	b := appendString(append(s.buf[:0], `{"type":"message_start","message":{"id":`...), messageID(id))
-	b = appendString(append(b, `,"type":"message","role":"assistant","model":`...), s.model)
+	b := jsonwrite.AppendString(append(s.buf[:0], `{"type":"message_start","message":{"id":`...), messageID(id))
+	b = jsonwrite.AppendString(append(b, `,"type":"message","role":"assistant","model":`...), s.model)
 	b = append(b, `,"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}}`...)
 	s.buf = b
 	dst = s.event(dst, "message_start", b)
@@ -132,7 +133,7 @@ func (s *OpenAIToAnthropicStream) delta(dst []byte, d *oaMessageIn) ([]byte, err
 			dst = s.blockDelta(dst, `{"type":"signature_delta","signature":`, *tb.Signature)
 		case tb.Type == "redacted_thinking":
 			dst = s.closeBlock(dst)
-			b := appendString(append(s.buf[:0], `{"type":"redacted_thinking","data":`...), tb.Data)
+			b := jsonwrite.AppendString(append(s.buf[:0], `{"type":"redacted_thinking","data":`...), tb.Data)
 			s.buf = b
 			dst = s.openBlock(dst, blockOther, string(append(b, '}')))
 			dst = s.closeBlock(dst)
@@ -165,8 +166,8 @@ func (s *OpenAIToAnthropicStream) delta(dst []byte, d *oaMessageIn) ([]byte, err
 				id = "call_" + strconv.Itoa(s.next)
 			}
 			dst = s.closeBlock(dst)
-			b := appendString(append(s.buf[:0], `{"type":"tool_use","id":`...), id)
-			b = appendString(append(b, `,"name":`...), name)
+			b := jsonwrite.AppendString(append(s.buf[:0], `{"type":"tool_use","id":`...), id)
+			b = jsonwrite.AppendString(append(b, `,"name":`...), name)
 			s.buf = append(b, `,"input":{}}`...)
 			dst = s.openBlock(dst, blockTool, string(s.buf))
 			s.tool, s.toolID = tc.Index, id
@@ -204,7 +205,7 @@ func (s *OpenAIToAnthropicStream) blockDelta(dst []byte, head, value string) []b
 	b = appendInt(b, int64(s.next))
 	b = append(b, `,"delta":`...)
 	b = append(b, head...)
-	b = appendString(b, value)
+	b = jsonwrite.AppendString(b, value)
 	s.buf = append(b, "}}"...)
 	return s.event(dst, "content_block_delta", s.buf)
 }
@@ -230,7 +231,7 @@ func (s *OpenAIToAnthropicStream) end(dst []byte) []byte {
 		stop = "refusal"
 	}
 	u := usageToAnthropic(s.usage)
-	b := appendString(append(s.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...), stop)
+	b := jsonwrite.AppendString(append(s.buf[:0], `{"type":"message_delta","delta":{"stop_reason":`...), stop)
 	b = appendInt(append(b, `,"stop_sequence":null},"usage":{"input_tokens":`...), u.InputTokens)
 	b = appendInt(append(b, `,"cache_creation_input_tokens":`...), u.CacheCreationInputTokens)
 	b = appendInt(append(b, `,"cache_read_input_tokens":`...), u.CacheReadInputTokens)

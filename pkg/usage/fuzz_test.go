@@ -134,28 +134,3 @@ func FuzzScanMatchesNormalize(f *testing.F) {
 		}
 	})
 }
-
-// skipStringSlow is the obvious reference for skipString.
-func skipStringSlow(b []byte, i int) int {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			j++
-		}
-	}
-	return -1
-}
-
-func FuzzSkipString(f *testing.F) {
-	f.Add([]byte(`"abc"`))
-	f.Add([]byte(`"` + filler(300) + `"`))
-	f.Add([]byte(`"0123456789\\\\\\\"0123456789\"0123456789\\"tail`))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		in = append([]byte{'"'}, in...)
-		if got, want := skipString(in, 0), skipStringSlow(in, 0); got != want {
-			t.Fatalf("skipString(%q) = %d, want %d", in, got, want)
-		}
-	})
-}

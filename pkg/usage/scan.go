@@ -26,7 +26,10 @@ func ScanAnthropic(body []byte) (Usage, bool) {
 		return Usage{}, false
 	}
 	c, ok := readAnthropicUsage(v)
-	return c.n.Normalize(), ok
+	if !ok {
+		return Usage{}, false // a malformed object reports nothing
+	}
+	return c.n.Normalize(), true
 }
 
 // ScanGemini reads the "usageMetadata" of a Gemini generateContent body. A

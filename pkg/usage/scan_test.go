@@ -2,7 +2,6 @@ package usage
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 )
 
@@ -173,32 +172,5 @@ func decode(t *testing.T, body []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("test body is not JSON: %v\n%s", err, body)
-	}
-}
-
-func TestTokenizer(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int // skipValue end, or -1
-	}{
-		{`"abc"`, 5},
-		{`"a\"b"`, 6},
-		{`"a\\"`, 5},
-		{`"a\\\"b"`, 8},
-		{`"unterminated\"`, -1},
-		{`{"a":"}"}`, 9},
-		{`[1,[2,{"x":"]"}],3] tail`, 19},
-		{`123,`, 3},
-		{`null}`, 4},
-		{`{"a":`, -1},
-		{`}`, -1},
-		{`"` + strings.Repeat(`0123456789\"`, 20) + `"x`, 1 + 12*20 + 1},
-		{`"` + strings.Repeat(`\\`, 40) + `\"` + strings.Repeat("y", 100) + `"`, 1 + 80 + 2 + 100 + 1},
-		{`"` + strings.Repeat("z", 100) + `\\"`, 1 + 100 + 2 + 1},
-	}
-	for _, tt := range tests {
-		if got := skipValue([]byte(tt.in), 0); got != tt.want {
-			t.Errorf("skipValue(%q) = %d, want %d", tt.in, got, tt.want)
-		}
 	}
 }

@@ -122,6 +122,7 @@ func TestRateLimitedKeyRests(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("status %d", res.status)
 	}
+	e.sink.WaitFor(1, time.Second) // the first request's event is published after its response
 	e.fake.ResetRequests()
 	e.sink.Reset()
 	res = e.chat(keyAlice, miniBody)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +26,22 @@ func chat(t *testing.T, r *router) string {
 	return hr.Header.Get("x-request-id")
 }
 
-// spoolBytes is the size of everything in a router's spool directory.
+// spoolBytes is the size of the spool's segment files: a segment header is
+// 32 bytes, so more than minEvent bytes means a whole event was written.
 func spoolBytes(t *testing.T, dir string) int64 {
 	t.Helper()
 	var n int64
-	_ = filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
+	_ = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && strings.HasSuffix(path, ".seg") {
 			n += info.Size()
 		}
 		return nil
 	})
 	return n
 }
+
+// minEvent is more than a segment header plus the smallest frame.
+const minEvent = 100
 
 func TestNATSOutageLosesNothing(t *testing.T) {
 	g := startGateway(t, gatewayOptions{})
@@ -47,7 +52,7 @@ func TestNATSOutageLosesNothing(t *testing.T) {
 		ids[chat(t, r)] = true // requests still succeed while NATS is down
 	}
 	eventually(t, 5*time.Second, "the spool holds the events", func() (bool, string) {
-		return spoolBytes(t, r.spool) > 0, "spool empty"
+		return spoolBytes(t, r.spool) > minEvent, "spool empty"
 	})
 	g.nats.start()
 	g.settled(t, ids)
@@ -63,7 +68,7 @@ func TestRouterKilledAfterSpooling(t *testing.T) {
 	g.nats.stop() // the event cannot leave the spool
 	id := chat(t, r)
 	eventually(t, 5*time.Second, "the event is on disk", func() (bool, string) {
-		return spoolBytes(t, r.spool) > 0, "spool empty"
+		return spoolBytes(t, r.spool) > minEvent, "spool empty"
 	})
 	r.p.kill()
 	g.nats.start()
@@ -81,9 +86,10 @@ func TestRouterKilledAfterSpooling(t *testing.T) {
 }
 
 func TestQuotaExhaustedReachesSecondRouter(t *testing.T) {
-	// One chat costs far more than 1000 nano-USD: the first request is
-	// admitted on a zero balance, the second router must refuse once it is settled.
-	g := startGateway(t, gatewayOptions{routers: 2, quota: "0.000001"})
+	// The fake reports 100k prompt tokens ($0.015 at $0.15/1M): the first
+	// request's reservation fits the $0.01 quota, its actual cost exhausts it,
+	// and the second router must refuse once billing settled it.
+	g := startGateway(t, gatewayOptions{routers: 2, quota: "0.01", primary: "prompt-tokens=100000"})
 	id := chat(t, g.routers[0])
 	g.settled(t, map[string]bool{id: true})
 	settledAt := time.Now()

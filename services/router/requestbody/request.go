@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+
+	"github.com/burncloud/burncloud/pkg/jsonscan"
 )
 
 // ErrMalformed marks a body the router refuses with 400.
@@ -132,7 +134,7 @@ func unescape(raw []byte) ([]byte, bool) {
 // the router and the upstream cannot read different values.
 func Parse(body []byte) (Request, error) {
 	var r Request
-	open := skipWS(body, 0)
+	open := jsonscan.SkipSpace(body, 0)
 	if open >= len(body) || body[open] != '{' {
 		return r, fieldErr("", "must be a JSON object")
 	}
@@ -179,7 +181,7 @@ func Parse(body []byte) (Request, error) {
 	if w.bad {
 		return r, fieldErr("", "is not valid JSON")
 	}
-	if skipWS(body, w.end) != len(body) {
+	if jsonscan.SkipSpace(body, w.end) != len(body) {
 		return r, fieldErr("", "has data after the JSON object")
 	}
 	if seen&seenModel == 0 {
