@@ -5,6 +5,9 @@ SHELL := /bin/bash
 
 GO ?= go
 MODULES := pkg pkg/store services/router services/control services/billing services/burncloud
+# Modules outside the workspace: Helm and the Kubernetes API types must not
+# unify dependency versions with the services.
+DEPLOY_MODULES := deploy/validate deploy/docker/probe
 TOOLS := bin/tools
 PROTOVALIDATE_VERSION := v1.2.2
 TEST_FLAGS ?= -count=1 -timeout 12m
@@ -43,7 +46,16 @@ build: ## Build bin/burncloud, bin/burncloud-router, bin/burncloud-control, bin/
 .PHONY: test
 test: build ## Run every module's tests (needs Postgres, Redis and NATS; see .ci/run).
 	@failed=""; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test $(TEST_FLAGS) ./...) || failed="$$failed $$m"; done; \
+		for m in $(DEPLOY_MODULES); do echo "== $$m"; (cd $$m && GOWORK=off $(GO) test $(TEST_FLAGS) ./...) || failed="$$failed $$m"; done; \
 		if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
+	@$(MAKE) --no-print-directory test-rules
+
+.PHONY: test-rules
+test-rules: ## Check and unit-test the Prometheus alert rules with promtool (REQUIRE_PROMTOOL=1 fails without it).
+	@if command -v promtool >/dev/null 2>&1; then \
+		promtool check rules deploy/prometheus/rules/*.yaml && promtool test rules deploy/prometheus/tests/*.yaml; \
+	elif [ -n "$${REQUIRE_PROMTOOL:-}" ]; then echo "promtool not installed (deploy/ci-deps.sh installs it)"; exit 1; \
+	else echo "promtool not installed: alert rules not checked (deploy/ci-deps.sh installs it)"; fi
 
 .PHONY: test-race
 test-race: ## Run every module's tests with the race detector.
@@ -52,10 +64,12 @@ test-race: ## Run every module's tests with the race detector.
 .PHONY: lint
 lint: generate ## go vet, gofmt, buf lint, and checks that generate and go mod tidy change nothing.
 	@for m in $(MODULES); do echo "== vet $$m"; (cd $$m && $(GO) vet ./...) || exit 1; done
+	@for m in $(DEPLOY_MODULES); do echo "== vet $$m"; (cd $$m && GOWORK=off $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/gen/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(TOOLS)/buf lint
 	@if [ -n "$$(git status --porcelain -- pkg/gen)" ]; then echo "make generate changed pkg/gen:"; git status --porcelain -- pkg/gen; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
+	@for m in $(DEPLOY_MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy) || exit 1; done
 	@if [ -n "$$(git status --porcelain -- '*go.mod' '*go.sum')" ]; then echo "go mod tidy changed:"; git status --porcelain -- '*go.mod' '*go.sum'; exit 1; fi
 
 .PHONY: dev

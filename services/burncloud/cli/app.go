@@ -132,6 +132,7 @@ func commands() []command {
 		{groupObserve, auditCommand},
 		{groupLocal, devCommand},
 		{groupLocal, chatCommand},
+		{groupLocal, fakeUpstreamCommand},
 	}
 }
 

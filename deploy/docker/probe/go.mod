@@ -1,0 +1,3 @@
+module github.com/burncloud/burncloud/deploy/docker/probe
+
+go 1.26.0
