@@ -1,6 +1,8 @@
 package router
 
 import (
+	"sync"
+
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,6 +31,11 @@ type metrics struct {
 	breaker      *prometheus.GaugeVec
 	unauth       *prometheus.CounterVec
 	inFlight     prometheus.Gauge
+
+	// channels whose per-channel series exist, so dashboards and alerts see
+	// them at zero before the first fault.
+	mu       sync.RWMutex
+	channels map[string]struct{}
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -74,7 +81,33 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range unauthReasons {
 		m.unauth.WithLabelValues(r)
 	}
+	m.channels = map[string]struct{}{}
 	return m
+}
+
+var upstreamErrorKinds = []string{upErrConnect, upErrTimeout, upErrStatus5xx, upErrStatus429, upErrAuth,
+	upErrNotFound, upErrCut, upErrForbidden}
+
+// channelSeen creates a channel's series the first time it is tried.
+func (m *metrics) channelSeen(channel string) {
+	m.mu.RLock()
+	_, ok := m.channels[channel]
+	m.mu.RUnlock()
+	if ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.channels[channel]; ok {
+		return
+	}
+	m.channels[channel] = struct{}{}
+	for _, k := range upstreamErrorKinds {
+		m.upstreamErrs.WithLabelValues(channel, k)
+	}
+	// Creates the channel breaker's gauge at 0 (closed) unless a state
+	// change already set it.
+	m.breaker.WithLabelValues(channel, "")
 }
 
 func (m *metrics) breakerChanged(channel, key string, s circuitbreaker.State) {

@@ -61,6 +61,7 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			break
 		}
+		c.s.m.channelSeen(a.Channel.Name)
 		slot, ok := c.s.lim.AdmitChannel(a.Channel.Name, limits.Limits(a.Channel.Limits), c.est)
 		if !ok {
 			// A full channel is skipped like an open breaker.

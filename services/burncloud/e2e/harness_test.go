@@ -203,16 +203,17 @@ const (
 
 // gateway is one whole BurnCloud deployment on this machine.
 type gateway struct {
-	t        *testing.T
-	nats     *natsServer
-	fake     *fakeupstream.Server
-	fakeURL  string
-	dsn      string
-	control  *proc
-	ctlURL   string
-	billing  *proc
-	routers  []*router
-	spoolDir string
+	t          *testing.T
+	nats       *natsServer
+	fake       *fakeupstream.Server
+	fakeURL    string
+	dsn        string
+	control    *proc
+	ctlURL     string
+	billing    *proc
+	billingURL string
+	routers    []*router
+	spoolDir   string
 }
 
 type router struct {
@@ -315,6 +316,7 @@ func startGateway(t *testing.T, o gatewayOptions) *gateway {
 func (g *gateway) startBilling() {
 	port := freePort(g.t)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	g.billingURL = url
 	g.billing = start(g.t, "billing", filepath.Join(binDir, "burncloud-billing"), map[string]string{
 		"BURNCLOUD_BILLING_ADDR":       fmt.Sprintf("127.0.0.1:%d", port),
 		"BURNCLOUD_DATABASE_URL":       g.dsn,
