@@ -6,7 +6,9 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
+	"time"
 )
 
 // catalogued lists every series docs/metrics.md names in a table's first
@@ -51,15 +53,23 @@ func scrape(t *testing.T, url string) string {
 func TestCataloguedMetricsExist(t *testing.T) {
 	g := startGateway(t, gatewayOptions{})
 	chat(t, g.routers[0]) // traffic, so that per-request series have children
-	var all string
-	for _, url := range []string{g.routers[0].URL, g.ctlURL, g.billingURL} {
-		all += scrape(t, url)
-	}
-	for _, name := range catalogued(t) {
-		// A family appears as its TYPE line even before a labelled child exists.
-		re := regexp.MustCompile(`(?m)^# TYPE ` + regexp.QuoteMeta(name) + ` `)
-		if !re.MatchString(all) {
-			t.Errorf("catalogued series %s is not served by any component", name)
+	names := catalogued(t)
+	var missing []string
+	// A request's series are recorded once its answer went out: look again
+	// for a moment before calling a series missing.
+	eventually(t, 5*time.Second, "every catalogued series served", func() (bool, string) {
+		var all string
+		for _, url := range []string{g.routers[0].URL, g.ctlURL, g.billingURL} {
+			all += scrape(t, url)
 		}
-	}
+		missing = missing[:0]
+		for _, name := range names {
+			// A family appears as its TYPE line once it has a child.
+			re := regexp.MustCompile(`(?m)^# TYPE ` + regexp.QuoteMeta(name) + ` `)
+			if !re.MatchString(all) {
+				missing = append(missing, name)
+			}
+		}
+		return len(missing) == 0, "not served: " + strings.Join(missing, ", ")
+	})
 }
