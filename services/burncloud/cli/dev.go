@@ -219,19 +219,7 @@ func controlConfig(sec devSecrets, env Lookup) control.Config {
 }
 
 // billingConfig is burncloud-billing's defaults.
-func billingConfig() billing.Config {
-	return billing.Config{
-		Consumer: billing.ConsumerOptions{
-			Durable:       "billing",
-			BatchSize:     1000,
-			BatchWait:     200 * time.Millisecond,
-			AckWait:       30 * time.Second,
-			MaxDeliver:    50,
-			MaxAckPending: 20000,
-		},
-		RequestLogRetention: 90 * 24 * time.Hour,
-	}
-}
+func billingConfig() billing.Config { return billing.Defaults() }
 
 // shortPath shows path relative to the working directory when it is inside it.
 func shortPath(path string) string {

@@ -70,7 +70,7 @@ func TestRouterKilledAfterSpooling(t *testing.T) {
 	eventually(t, 5*time.Second, "the event is on disk", func() (bool, string) {
 		return spoolBytes(t, r.spool) > minEvent, "spool empty"
 	})
-	r.p.kill()
+	r.p.Kill()
 	g.nats.start()
 	g.startRouter(r)
 	g.settled(t, map[string]bool{id: true})

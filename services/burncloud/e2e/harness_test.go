@@ -1,42 +1,33 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/burncloud/burncloud/pkg/fakeupstream"
 	"github.com/burncloud/burncloud/pkg/store/storetest"
+	"github.com/burncloud/burncloud/services/burncloud/internal/proctest"
 )
 
 // binDir holds the binaries built once by TestMain.
 var binDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "burncloud-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cmd := exec.Command("go", "build", "-o", dir+"/",
+	dir, err := proctest.Build(
 		"github.com/burncloud/burncloud/services/control/cmd/burncloud-control",
 		"github.com/burncloud/burncloud/services/router/cmd/burncloud-router",
 		"github.com/burncloud/burncloud/services/billing/cmd/burncloud-billing",
 	)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building binaries:", err)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binDir = dir
@@ -47,111 +38,27 @@ func TestMain(m *testing.M) {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, err := net.SplitHostPort(proctest.FreeAddr(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	n, _ := strconv.Atoi(port)
+	return n
 }
 
-// proc is a running binary whose output goes to the test log on failure.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func start(t *testing.T, name string, path string, env map[string]string, args ...string) *proc {
+// start runs a binary with a clean environment plus env.
+func start(t *testing.T, name string, path string, env map[string]string, args ...string) *proctest.Proc {
 	t.Helper()
-	cmd := exec.Command(path, args...)
-	cmd.Dir = t.TempDir() // nothing a binary writes by default lands in the source tree
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	full := proctest.CleanEnv()
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		full = append(full, k+"="+v)
 	}
-	p := &proc{name: name, cmd: cmd, out: new(syncBuffer), done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("---- %s output ----\n%s", name, tail(p.out.String(), 8000))
-		}
-	})
-	return p
+	return proctest.Start(t, name, "", path, full, args...)
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}
-
-// stop ends the process gracefully, then forcefully.
-func (p *proc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// kill ends the process with SIGKILL: no shutdown code runs.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-func waitReady(t *testing.T, p *proc, url string) {
+func waitReady(t *testing.T, p *proctest.Proc, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited early:\n%s", p.name, tail(p.out.String(), 4000))
-		default:
-		}
-		resp, err := http.Get(url + "/readyz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready at %s:\n%s", p.name, url, tail(p.out.String(), 4000))
+	p.WaitReady(t, url, 30*time.Second, nil)
 }
 
 // natsServer is a private nats-server process with JetStream, restartable on
@@ -160,7 +67,7 @@ type natsServer struct {
 	t    *testing.T
 	port int
 	dir  string
-	p    *proc
+	p    *proctest.Proc
 }
 
 func startNATS(t *testing.T) *natsServer {
@@ -188,10 +95,10 @@ func (n *natsServer) start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	n.t.Fatalf("nats-server did not start:\n%s", n.p.out.String())
+	n.t.Fatalf("nats-server did not start:\n%s", n.p.Stderr.String())
 }
 
-func (n *natsServer) stop() { n.p.stop() }
+func (n *natsServer) stop() { n.p.Stop(15 * time.Second) }
 
 // Secrets shared by every process of one gateway; test values only.
 const (
@@ -208,16 +115,16 @@ type gateway struct {
 	fake       *fakeupstream.Server
 	fakeURL    string
 	dsn        string
-	control    *proc
+	control    *proctest.Proc
 	ctlURL     string
-	billing    *proc
+	billing    *proctest.Proc
 	billingURL string
 	routers    []*router
 	spoolDir   string
 }
 
 type router struct {
-	p     *proc
+	p     *proctest.Proc
 	URL   string
 	id    string
 	env   map[string]string
