@@ -1,8 +1,10 @@
 // Package fakeupstream is a deterministic fake LLM provider: the only test
 // double on the request path. Tests, benchmarks and the demo mode point
-// channels at it; it speaks each provider's wire format (OpenAI, and
-// Anthropic as described in anthropic.go), records what it received and
-// injects faults on demand.
+// channels at it; it speaks each provider's wire format (OpenAI, Anthropic
+// as described in anthropic.go, Gemini and Vertex AI as described in
+// gemini.go, with the OAuth2 token endpoint of google_oauth.go, and Azure
+// OpenAI's deployment layout of azure.go), records
+// what it received and injects faults on demand.
 //
 // # Endpoints (OpenAI)
 //

@@ -25,7 +25,11 @@ type exchange struct {
 
 // fail answers with an error in the dialect's shape.
 func (ex *exchange) fail(status int, message string) {
-	ex.buf = ex.d.appendError(ex.buf[:0], status, message)
+	if ex.d.errorFor != nil {
+		ex.buf = ex.d.errorFor(ex, ex.buf[:0], status, message)
+	} else {
+		ex.buf = ex.d.appendError(ex.buf[:0], status, message)
+	}
 	h := ex.w.Header()
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(ex.buf))}

@@ -107,6 +107,12 @@ type route struct {
 type dialect struct {
 	credential  func(*http.Request) string
 	appendError func(b []byte, status int, message string) []byte
+	// authorize, when set, replaces the Options.Keys check: it answers a
+	// rejected credential itself and reports whether to go on.
+	authorize func(*exchange) bool
+	// errorFor, when set, renders errors instead of appendError, for
+	// shapes that carry per-request details (Google's RetryInfo).
+	errorFor func(ex *exchange, b []byte, status int, message string) []byte
 }
 
 type overrides struct {
@@ -124,6 +130,7 @@ type Server struct {
 	routes   map[string]route
 	fallback *dialect // answers unknown paths
 	models   []byte   // pre-rendered GET /v1/models
+	google   *googleState
 
 	ov   atomic.Pointer[overrides]
 	ovMu sync.Mutex // serializes copy-on-write updates of ov
@@ -174,6 +181,7 @@ func New(opts Options) *Server {
 	s.ov.Store(&overrides{def: opts.Scenario, byModel: maps.Clone(opts.ByModel), byKey: maps.Clone(opts.ByKey)})
 	s.addOpenAI()
 	s.addAnthropic()
+	s.addGemini()
 	return s
 }
 
@@ -258,8 +266,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.received.Add(1)
 	rawSc, path, prefixed := splitScenario(r.URL.Path)
 	rt, found := s.routes[path]
-	d := rt.d
 	if !found {
+		if strings.HasPrefix(path, azurePrefix) {
+			rt, found = s.azureRoute(path)
+		} else {
+			rt, found = s.googleRoute(path) // paths that embed a model name
+		}
+	}
+	d := rt.d
+	if d == nil {
 		d = s.fallback
 	}
 	bp := s.getBuf()
@@ -298,7 +313,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ex.body = body
 	ex.key = d.credential(r)
-	if !s.keyAccepted(ex.key) {
+	if d.authorize != nil {
+		if !d.authorize(ex) {
+			return
+		}
+	} else if !s.keyAccepted(ex.key) {
 		ex.fail(http.StatusUnauthorized, "Incorrect API key provided.")
 		return
 	}

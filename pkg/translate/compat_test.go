@@ -42,7 +42,7 @@ func TestCompatibilityDoc(t *testing.T) {
 			r.cells[route] = append(r.cells[route], cell)
 		}
 	}
-	for _, route := range routes {
+	for _, route := range append(slices.Clone(routes), geminiRouteNames...) {
 		fixtures := loadFixtures(t, route)
 		for _, name := range slices.Sorted(maps.Keys(fixtures)) {
 			fx := fixtures[name]
@@ -61,7 +61,7 @@ func TestCompatibilityDoc(t *testing.T) {
 			}
 		}
 	}
-	for _, tc := range unsupportedCases {
+	for _, tc := range append(slices.Clone(unsupportedCases), geminiUnsupportedCases...) {
 		_, err := translateRequest(tc.route, tc.body)
 		var ue *UnsupportedError
 		if !errors.As(err, &ue) {
@@ -69,7 +69,7 @@ func TestCompatibilityDoc(t *testing.T) {
 		}
 		add("request", tc.feature, tc.route, "400 `"+ue.Field+"`")
 	}
-	doc := renderCompat(rows, notes, errorTable())
+	doc := renderCompat(rows, notes, errorTable(), geminiErrorTable())
 	if *update {
 		if err := os.WriteFile(compatPath, doc, 0o644); err != nil {
 			t.Fatal(err)
@@ -112,7 +112,7 @@ func errorTable() string {
 	return b.String()
 }
 
-func renderCompat(rows []*compatRow, notes map[string][]string, errTable string) []byte {
+func renderCompat(rows []*compatRow, notes map[string][]string, errTable, gmErrTable string) []byte {
 	var b strings.Builder
 	b.WriteString(`# Protocol translation compatibility
 
@@ -122,6 +122,10 @@ run ` + "`go test ./translate -run TestCompatibilityDoc -update`" + ` in ` + "`p
 
 - **OpenAI client → Anthropic**: an OpenAI Chat Completions request served by an Anthropic channel.
 - **Anthropic client → OpenAI**: an Anthropic Messages request served by an OpenAI-compatible channel.
+- **OpenAI client → Gemini**, **Anthropic client → Gemini**: such a request served by a Gemini
+  (generateContent) channel; **Gemini client → OpenAI**, **Gemini client → Anthropic**: a Gemini
+  generateContent request served by an OpenAI-compatible or an Anthropic channel. Each section has a
+  second table for these.
 
 ✓ translated (see the notes below) · 400 ` + "`field`" + ` refused with an error naming the field,
 never dropped silently · — not part of that side's protocol.
@@ -130,7 +134,7 @@ never dropped silently · — not part of that side's protocol.
 		fmt.Fprintf(&b, "\n## %s\n\n", strings.ToUpper(sectionTitle(sec)[:1])+sectionTitle(sec)[1:])
 		b.WriteString("| Feature | OpenAI client → Anthropic | Anthropic client → OpenAI |\n|---|---|---|\n")
 		for _, r := range rows {
-			if r.section != sec {
+			if r.section != sec || !r.has(routes) {
 				continue
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", r.feature, cell(r.cells[routes[0]]), cell(r.cells[routes[1]]))
@@ -138,10 +142,31 @@ never dropped silently · — not part of that side's protocol.
 		if sec == "error" {
 			b.WriteString(errTable)
 		}
+		b.WriteString("\n| Feature |")
+		for _, route := range geminiRouteNames {
+			b.WriteString(" " + geminiRouteTitle(route) + " |")
+		}
+		b.WriteString("\n|---|---|---|---|---|\n")
+		for _, r := range rows {
+			if r.section != sec || !r.has(geminiRouteNames) {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s |", r.feature)
+			for _, route := range geminiRouteNames {
+				b.WriteString(" " + cell(r.cells[route]) + " |")
+			}
+			b.WriteString("\n")
+		}
+		if sec == "error" {
+			b.WriteString(gmErrTable)
+		}
 	}
 	b.WriteString("\n## Notes\n")
-	for i, route := range routes {
-		title := [...]string{"OpenAI client → Anthropic", "Anthropic client → OpenAI"}[i]
+	for _, route := range append(slices.Clone(routes), geminiRouteNames...) {
+		title := geminiRouteTitle(route)
+		if route == routes[0] || route == routes[1] {
+			title = map[string]string{routes[0]: "OpenAI client → Anthropic", routes[1]: "Anthropic client → OpenAI"}[route]
+		}
 		fmt.Fprintf(&b, "\n### %s\n\n", title)
 		for _, sec := range sections {
 			for _, n := range notes[route+"\x00"+sec] {
@@ -150,6 +175,36 @@ never dropped silently · — not part of that side's protocol.
 		}
 	}
 	return []byte(b.String())
+}
+
+// has reports whether the row has an outcome on any of routes.
+func (r *compatRow) has(routes []string) bool {
+	for _, route := range routes {
+		if len(r.cells[route]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// geminiErrorTable renders the Gemini status mapping by running the
+// translators: to each client, and back to a Gemini client.
+func geminiErrorTable() string {
+	var b strings.Builder
+	b.WriteString("\n| Gemini status (code) | OpenAI type / code | Anthropic type | back to Gemini from OpenAI | from Anthropic |\n|---|---|---|---|---|\n")
+	for _, tc := range geminiStatuses {
+		in := appendGeminiError(nil, tc.code, "m", tc.status)
+		var oa oaErrorBody
+		_ = json.Unmarshal(GeminiErrorToOpenAI(in, tc.code), &oa)
+		var an anErrorBody
+		_ = json.Unmarshal(GeminiErrorToAnthropic(in, tc.code), &an)
+		var fromOA, fromAn gmErrorBody
+		_ = json.Unmarshal(OpenAIErrorToGemini(GeminiErrorToOpenAI(in, tc.code), tc.code), &fromOA)
+		_ = json.Unmarshal(AnthropicErrorToGemini(GeminiErrorToAnthropic(in, tc.code), tc.code), &fromAn)
+		fmt.Fprintf(&b, "| %s (%d) | %s / %s | %s | %s | %s |\n", tc.status, tc.code, oa.Error.Type, strings.Trim(string(oa.Error.Code), `"`),
+			an.Error.Type, fromOA.Error.Status, fromAn.Error.Status)
+	}
+	return b.String()
 }
 
 func cell(outcomes []string) string {

@@ -45,10 +45,11 @@ type fixtureOptions struct {
 	LegacyMaxTokens  bool   `json:"legacy_max_tokens"`
 	IncludeUsage     bool   `json:"include_usage"`
 	Status           int    `json:"status"`
+	Stream           bool   `json:"stream"`
 }
 
 func (o fixtureOptions) translate() Options {
-	return Options{Model: o.Model, DefaultMaxTokens: o.DefaultMaxTokens, AdaptiveThinking: o.AdaptiveThinking, LegacyMaxTokens: o.LegacyMaxTokens}
+	return Options{Model: o.Model, DefaultMaxTokens: o.DefaultMaxTokens, AdaptiveThinking: o.AdaptiveThinking, LegacyMaxTokens: o.LegacyMaxTokens, Stream: o.Stream}
 }
 
 // streamEvent is one SSE event of a stream fixture; Data is an object, or a
@@ -98,6 +99,9 @@ func loadFixtures(t testing.TB, route string) map[string]fixture {
 
 // run translates a fixture's input the way its route and kind say.
 func run(route string, fx fixture) ([]byte, error) {
+	if pair, ok := geminiRoutes[route]; ok {
+		return runBridge(pair, fx)
+	}
 	o := fx.Options
 	oa := route == "openai_client"
 	switch fx.Kind {

@@ -98,6 +98,8 @@ func toolUse(v []byte, p string) (anBlock, error) {
 			typ, err = getString(fv, at(p, k))
 		case "index": // present when a client echoes streamed calls
 			_, err = getInt(fv, at(p, k))
+		case "extra_content": // Gemini's thought signature; only Gemini can check it
+			_, err = signatureOf(fv, at(p, k))
 		case "function":
 			err = members(fv, at(p, k), func(fk string, av []byte) error {
 				fp := at(p, "function."+fk)

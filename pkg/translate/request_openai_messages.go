@@ -66,6 +66,10 @@ func (m *oaMsg) field(p string) func(k string, v []byte) error {
 			m.thinkingBlocks = v
 		case "cache_control":
 			m.cacheControl, err = rawObject(v, at(p, k))
+		case "extra_content":
+			// Gemini's thought signature (from a Gemini channel's answer):
+			// only Gemini can check it.
+			_, err = signatureOf(v, at(p, k))
 		case "annotations":
 			err = elements(v, at(p, k), func(i int, _ []byte) error {
 				return unsupported(idx(at(p, k), i), "Anthropic takes no citations in history")

@@ -89,6 +89,7 @@ type oaRespMessage struct {
 	ToolCalls        []oaToolCall    `json:"tool_calls,omitempty"`
 	ReasoningContent string          `json:"reasoning_content,omitempty"`
 	ThinkingBlocks   []thinkingBlock `json:"thinking_blocks,omitempty"`
+	ExtraContent     *extraContent   `json:"extra_content,omitempty"`
 }
 
 var jsonNull = json.RawMessage("null")

@@ -12,11 +12,16 @@ type Options struct {
 	DefaultMaxTokens int64
 	// AdaptiveThinking maps reasoning_effort to adaptive thinking with
 	// output_config.effort (newer Claude models) instead of a fixed
-	// thinking budget.
+	// thinking budget; towards Gemini it writes thinkingLevel (Gemini 3)
+	// instead of thinkingBudget, and lets Gemini's dynamic thinking
+	// (thinkingBudget -1) become Anthropic's adaptive thinking.
 	AdaptiveThinking bool
 	// LegacyMaxTokens writes max_tokens instead of max_completion_tokens
 	// to OpenAI-compatible upstreams that only know the older field.
 	LegacyMaxTokens bool
+	// Stream is the target request's stream flag when the source carries
+	// it outside the body (Gemini puts it in the URL method).
+	Stream bool
 }
 
 // Anthropic Messages shapes written by the translators.
@@ -118,6 +123,9 @@ type oaRequest struct {
 	ToolChoice          any              `json:"tool_choice,omitempty"` // string or oaNamedChoice
 	ParallelToolCalls   *bool            `json:"parallel_tool_calls,omitempty"`
 	ReasoningEffort     string           `json:"reasoning_effort,omitempty"`
+	Seed                json.RawMessage  `json:"seed,omitempty"`
+	PresencePenalty     json.RawMessage  `json:"presence_penalty,omitempty"`
+	FrequencyPenalty    json.RawMessage  `json:"frequency_penalty,omitempty"`
 	ResponseFormat      *oaResponseFmt   `json:"response_format,omitempty"`
 	User                string           `json:"user,omitempty"`
 	ServiceTier         string           `json:"service_tier,omitempty"`
@@ -128,18 +136,25 @@ type oaStreamOptions struct {
 }
 
 type oaMessage struct {
-	Role             string       `json:"role"`
-	Content          any          `json:"content,omitempty"` // string or []oaPart
-	ToolCalls        []oaToolCall `json:"tool_calls,omitempty"`
-	ToolCallID       string       `json:"tool_call_id,omitempty"`
-	ReasoningContent string       `json:"reasoning_content,omitempty"`
+	Role             string        `json:"role"`
+	Content          any           `json:"content,omitempty"` // string or []oaPart
+	ToolCalls        []oaToolCall  `json:"tool_calls,omitempty"`
+	ToolCallID       string        `json:"tool_call_id,omitempty"`
+	ReasoningContent string        `json:"reasoning_content,omitempty"`
+	ExtraContent     *extraContent `json:"extra_content,omitempty"`
 }
 
 type oaPart struct {
-	Type     string      `json:"type"`
-	Text     *string     `json:"text,omitempty"`
-	ImageURL *oaImageURL `json:"image_url,omitempty"`
-	File     *oaFile     `json:"file,omitempty"`
+	Type       string        `json:"type"`
+	Text       *string       `json:"text,omitempty"`
+	ImageURL   *oaImageURL   `json:"image_url,omitempty"`
+	File       *oaFile       `json:"file,omitempty"`
+	InputAudio *oaInputAudio `json:"input_audio,omitempty"`
+}
+
+type oaInputAudio struct {
+	Data   string `json:"data"`
+	Format string `json:"format"`
 }
 
 type oaImageURL struct {
@@ -152,9 +167,10 @@ type oaFile struct {
 }
 
 type oaToolCall struct {
-	ID       string         `json:"id"`
-	Type     string         `json:"type"`
-	Function oaFunctionCall `json:"function"`
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	Function     oaFunctionCall `json:"function"`
+	ExtraContent *extraContent  `json:"extra_content,omitempty"`
 }
 
 type oaFunctionCall struct {

@@ -95,6 +95,10 @@ var unsupportedCases = []unsupportedCase{
 }
 
 func translateRequest(route, body string) ([]byte, error) {
+	if pair, ok := geminiRoutes[route]; ok {
+		b, _ := BridgeFor(pair[0], pair[1])
+		return b.Request([]byte(body), Options{Model: "test-model", DefaultMaxTokens: 4096})
+	}
 	if route == oa {
 		return OpenAIChatToAnthropic([]byte(body), Options{})
 	}

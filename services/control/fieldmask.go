@@ -88,7 +88,7 @@ var (
 		ignored: []string{"name", "key_info", "create_time", "update_time"},
 	}
 	modelMask = maskSpec{
-		settable: []string{"price", "tiers", "request_fee_nano_usd", "max_output_tokens"},
+		settable: []string{"price", "tiers", "request_fee_nano_usd", "max_output_tokens", "per_user_limits"},
 		ignored:  []string{"name", "create_time", "update_time"},
 	}
 	groupMask = maskSpec{

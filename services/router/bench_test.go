@@ -97,8 +97,12 @@ func benchServer(b *testing.B, tr http.RoundTripper) *Server {
 }
 
 func benchHandler(b *testing.B, s *Server, body string, wantStatus int) {
+	benchPath(b, s, "/v1/chat/completions", body, wantStatus)
+}
+
+func benchPath(b *testing.B, s *Server, path, body string, wantStatus int) {
 	h := s.Handler()
-	req, _ := http.NewRequest(http.MethodPost, "http://router/v1/chat/completions", nil)
+	req, _ := http.NewRequest(http.MethodPost, "http://router"+path, nil)
 	req.Header.Set("Authorization", "Bearer "+keyAlice)
 	req.Header.Set("Content-Type", "application/json")
 	req.RemoteAddr = "192.0.2.1:5555"
@@ -131,6 +135,19 @@ func BenchmarkHotPathChat(b *testing.B) {
 func BenchmarkHotPathChatStream(b *testing.B) {
 	s := benchServer(b, &cannedTransport{contentType: "text/event-stream", body: cannedStream()})
 	benchHandler(b, s, miniStream, 200)
+}
+
+// BenchmarkTranslatedMessages is an Anthropic Messages request served by
+// an OpenAI channel: both translations on top of the hot path.
+func BenchmarkTranslatedMessages(b *testing.B) {
+	s := benchServer(b, &cannedTransport{contentType: "application/json", body: []byte(cannedWhole)})
+	benchPath(b, s, "/v1/messages", `{"model":"gpt-4o-mini","max_tokens":256,"messages":[{"role":"user","content":"hello there"}]}`, 200)
+}
+
+// BenchmarkTranslatedMessagesStream is the same, streamed.
+func BenchmarkTranslatedMessagesStream(b *testing.B) {
+	s := benchServer(b, &cannedTransport{contentType: "text/event-stream", body: cannedStream()})
+	benchPath(b, s, "/v1/messages", `{"model":"gpt-4o-mini","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"hello there"}]}`, 200)
 }
 
 // BenchmarkRejectUnknownKey is the cost of refusing a request.

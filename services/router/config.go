@@ -27,9 +27,12 @@ type Config struct {
 	// SnapshotCache is the sealed copy of the last good snapshot.
 	SnapshotCache         string
 	AllowPrivateUpstreams bool
-	LogLevel              string
-	PyroscopeURL          string
-	RouterID              string
+	// GoogleTokenURL, when set, receives every Vertex token grant instead
+	// of the token_uri of the channel's service-account key.
+	GoogleTokenURL string
+	LogLevel       string
+	PyroscopeURL   string
+	RouterID       string
 
 	// MaxBodyBytes bounds a client's request body (413 above).
 	MaxBodyBytes int
@@ -69,6 +72,9 @@ type Config struct {
 	// LimitsFallback is what every limit kind does while Redis is
 	// unreachable: local, open or closed.
 	LimitsFallback string
+	// LimitsReservationTTL frees the reservations of a router that died
+	// this long after its last renewal.
+	LimitsReservationTTL time.Duration
 }
 
 // Defaults of the settings that have one.
@@ -102,6 +108,8 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 		"file holding the last good snapshot, sealed; empty disables it")
 	s.Bool(&c.AllowPrivateUpstreams, "allow-private-upstreams", "BURNCLOUD_ALLOW_PRIVATE_UPSTREAMS", false,
 		"let channels reach loopback, private and link-local addresses")
+	s.URL(&c.GoogleTokenURL, "google-token-url", "BURNCLOUD_GOOGLE_TOKEN_URL", "",
+		"OAuth2 token endpoint for Vertex channels' service accounts; empty uses each key's token_uri", config.Schemes("http", "https"))
 	s.LogLevel(&c.LogLevel, "log-level", "BURNCLOUD_LOG_LEVEL", "info", "debug, info, warn or error")
 	s.URL(&c.PyroscopeURL, "pyroscope-url", "BURNCLOUD_PYROSCOPE_URL", "", "Pyroscope server; empty disables profiling",
 		config.Secret, config.Schemes("http", "https"))
@@ -129,6 +137,8 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 		"Redis for fleet-wide limits and quota reservations (redis://[user:password@]host:port[/db]); empty: local-only limits", config.Secret)
 	s.Int(&c.FleetSize, "fleet-size", "BURNCLOUD_FLEET_SIZE", 1, "routers in the fleet; channel limits (and the others without Redis) are divided by it")
 	s.Duration(&c.LimitsWindow, "limits-window", "BURNCLOUD_LIMITS_WINDOW", limits.DefaultWindow, "length of an RPM/TPM window")
+	s.Duration(&c.LimitsReservationTTL, "limits-reservation-ttl", "BURNCLOUD_LIMITS_RESERVATION_TTL", limits.DefaultReservationTTL,
+		"how long a dead router's quota reservations and concurrency slots outlive it")
 	s.String(&c.LimitsFallback, "limits-fallback", "BURNCLOUD_LIMITS_FALLBACK", string(limits.FallbackLocal),
 		"what limits do while Redis is unreachable: local, open or closed")
 	err := s.Parse(args)
@@ -200,6 +210,9 @@ func (c Config) validate() error {
 	}
 	if c.LimitsWindow < time.Millisecond {
 		bad("BURNCLOUD_LIMITS_WINDOW", "limits-window", "must be at least 1ms")
+	}
+	if c.LimitsReservationTTL < time.Millisecond || c.LimitsReservationTTL > limits.DefaultStateTTL {
+		bad("BURNCLOUD_LIMITS_RESERVATION_TTL", "limits-reservation-ttl", "must be between 1ms and 24h")
 	}
 	if _, err := limits.ParseFallback(c.LimitsFallback); err != nil {
 		bad("BURNCLOUD_LIMITS_FALLBACK", "limits-fallback", "must be local, open or closed")

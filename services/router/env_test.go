@@ -199,13 +199,14 @@ func (e *env) fixture() []*snapshotv1.Entity {
 		modelE("gpt-4o-mini", 150_000_000, 600_000_000),
 		modelE("text-embedding-3-small", 20_000_000, 0),
 		modelE("vip-model", priceIn, priceOut),
-		modelE("claude-x", 1, 1),
+		modelE("claude-x", 3_000_000_000, 15_000_000_000),
 		modelE("broken-model", 1, 1),
 		e.channelE("primary", 10, upPrimary, "", []string{"gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "unpriced"},
 			func(c *snapshotv1.Channel) { c.ModelMap = map[string]string{"gpt-4o": "gpt-4o-2024-11-20"} }),
 		e.channelE("vip-only", 10, upOther, "", []string{"vip-model"}, func(c *snapshotv1.Channel) { c.Groups = []string{"vip"} }),
 		e.channelE("anthropic", 10, upOther, "", []string{"claude-x"}, func(c *snapshotv1.Channel) {
 			c.Type = adminv1.ChannelType_CHANNEL_TYPE_ANTHROPIC
+			c.BaseUrl = e.root // Anthropic's base URL carries no /v1
 		}),
 		e.channelE("broken", 10, upOther, "status=500", []string{"broken-model"}, nil),
 	}

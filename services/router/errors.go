@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/burncloud/burncloud/pkg/pricing"
+	"github.com/burncloud/burncloud/pkg/translate"
 	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/requestbody"
 )
@@ -29,6 +31,7 @@ var (
 	errNotReady        = errors.New("router is starting: no snapshot yet")
 	errClientGone      = errors.New("client closed the request")
 	errUnknownPath     = errors.New("unknown API path")
+	errNeedsSSE        = errors.New("streamGenerateContent is served as server-sent events only: add alt=sse")
 )
 
 // statusClientClosed is what the event records when the client left first
@@ -55,6 +58,10 @@ var apiErrors = []struct {
 	{errDisabledKey, apiError{http.StatusUnauthorized, "invalid_request_error", "disabled_api_key", "", "unauthenticated"}},
 	{errBodyTooLarge, apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large", "", "body_too_large"}},
 	{errBadTier, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_service_tier", "", "bad_request"}},
+	{translate.ErrUnsupported, apiError{http.StatusBadRequest, "invalid_request_error", "unsupported_feature", "", "unsupported_feature"}},
+	{translate.ErrInvalidRequest, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_request_body", "", "bad_request"}},
+	{translate.ErrNoMaxTokens, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_request_body", "", "bad_request"}},
+	{errNeedsSSE, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_request", "", "bad_request"}},
 	{requestbody.ErrMalformed, apiError{http.StatusBadRequest, "invalid_request_error", "invalid_request_body", "", "bad_request"}},
 	{errUnpricedModel, apiError{http.StatusBadRequest, "invalid_request_error", "model_not_priced", "", "model_not_priced"}},
 	{errQuotaExhausted, apiError{http.StatusPaymentRequired, "insufficient_quota", "insufficient_quota", "", "quota_exhausted"}},
@@ -81,8 +88,13 @@ func apiErrorOf(err error) apiError {
 			a := e.api
 			a.message = e.err.Error()
 			var fe *requestbody.FieldError
-			if errors.As(err, &fe) {
+			var ue *translate.UnsupportedError
+			var te *translate.FieldError
+			switch {
+			case errors.As(err, &fe):
 				a.message = fe.Error() // names the field, never quotes the body
+			case errors.As(err, &ue), errors.As(err, &te):
+				a.message = strings.TrimPrefix(err.Error(), "translate: ")
 			}
 			return a
 		}
@@ -128,13 +140,59 @@ func appendErrorBody(b []byte, a apiError) []byte {
 	return append(b, "}}\n"...)
 }
 
-func writeAPIError(w http.ResponseWriter, a apiError) {
-	body := appendErrorBody(make([]byte, 0, 160), a)
+// writeAPIError answers a in the shape of the surface's protocol.
+func writeAPIError(w http.ResponseWriter, surface translate.Protocol, a apiError) {
+	var body []byte
+	switch surface {
+	case translate.Anthropic:
+		body = appendAnthropicError(make([]byte, 0, 160), a)
+	case translate.Gemini:
+		body = translate.GeminiErrorBody(a.status, a.message)
+	default:
+		body = appendErrorBody(make([]byte, 0, 160), a)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(a.status)
 	_, _ = w.Write(body)
+}
+
+// appendAnthropicError writes {"type":"error","error":{"type","message"}}
+// with Anthropic's error type for the status.
+func appendAnthropicError(b []byte, a apiError) []byte {
+	b = append(b, `{"type":"error","error":{"type":`...)
+	b = appendJSONString(b, anthropicErrorType(a.status))
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, a.message)
+	return append(b, "}}\n"...)
+}
+
+func anthropicErrorType(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "invalid_request_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusPaymentRequired:
+		return "billing_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusNotFound:
+		return "not_found_error"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case http.StatusServiceUnavailable:
+		return "overloaded_error"
+	case http.StatusGatewayTimeout:
+		return "timeout_error"
+	}
+	if status < 500 {
+		return "invalid_request_error"
+	}
+	return "api_error"
 }
 
 const hexDigits = "0123456789abcdef"

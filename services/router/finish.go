@@ -32,8 +32,9 @@ func (c *call) finish(w http.ResponseWriter, r *http.Request, err error) {
 				if v := retryAfterOf(ref); v != "" {
 					w.Header()["Retry-After"] = []string{v}
 				}
+				setRefusalRateLimitHeaders(w.Header(), ref)
 			}
-			writeAPIError(w, a)
+			writeAPIError(w, c.op.surface, a)
 			c.wrote = true
 		}
 		c.status = a.status
@@ -164,7 +165,7 @@ func (c *call) event(r *http.Request, latency time.Duration) *usagev1.UsageEvent
 		Token:           c.tok.Name,
 		TokenId:         c.tok.ID,
 		RequestedModel:  c.req.Model,
-		InboundProtocol: usagev1.Protocol_PROTOCOL_OPENAI,
+		InboundProtocol: protocolEvent(c.op.surface),
 		Operation:       c.op.name,
 		Stream:          c.stream,
 		HttpStatus:      int32(c.status),
@@ -180,7 +181,7 @@ func (c *call) event(r *http.Request, latency time.Duration) *usagev1.UsageEvent
 	if c.channel != nil {
 		ev.Channel, ev.KeyId = c.channel.Name, c.keyID
 		ev.UpstreamModel = c.upstreamModel
-		ev.UpstreamProtocol = usagev1.Protocol_PROTOCOL_OPENAI
+		ev.UpstreamProtocol = protocolEvent(c.up)
 	}
 	if c.usageKnown {
 		ev.Usage = &usagev1.Usage{

@@ -12,27 +12,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/burncloud/burncloud/pkg/pricing"
+	"github.com/burncloud/burncloud/pkg/translate"
 	"github.com/burncloud/burncloud/pkg/usage"
 	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/requestbody"
 	"github.com/burncloud/burncloud/services/router/snapshot"
-)
-
-// operation is one endpoint of the OpenAI surface.
-type operation struct {
-	name string // usage events' operation and the metrics' gen_ai_operation_name
-	path string // appended to a channel's base URL
-	// addUsage: streams may get stream_options.include_usage added.
-	addUsage bool
-	streams  bool
-}
-
-var (
-	opChat        = &operation{name: "chat.completions", path: "/chat/completions", addUsage: true, streams: true}
-	opCompletions = &operation{name: "completions", path: "/completions", addUsage: true, streams: true}
-	opEmbeddings  = &operation{name: "embeddings", path: "/embeddings"}
-	opResponses   = &operation{name: "responses", path: "/responses", streams: true}
-	opModels      = &operation{name: "models"}
 )
 
 // Header names, canonical so that lookups do not allocate.
@@ -65,9 +49,14 @@ type call struct {
 	model   *snapshot.Model
 	tier    pricing.ServiceTier
 	stream  bool
-	// hideUsage: the router added include_usage, so the usage-only chunk
-	// is not the client's.
+	// hideUsage: the router adds include_usage to a passthrough OpenAI
+	// stream, so the usage-only chunk is not the client's.
 	hideUsage bool
+	// up is the protocol of the attempt's channel; bridge translates to it
+	// when translated is set.
+	up         translate.Protocol
+	bridge     translate.Bridge
+	translated bool
 
 	wrote         bool // a response has been started
 	status        int
@@ -118,39 +107,64 @@ func (s *Server) putCall(c *call) {
 	s.calls.Put(c)
 }
 
-func (s *Server) openAI(op *operation) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := s.getCall(op)
-		defer s.putCall(c)
-		c.id = uuid.Must(uuid.NewV7()).String()
-		w.Header()[hdrRequestID] = []string{c.id}
-		s.m.inFlight.Inc()
-		defer s.m.inFlight.Dec()
-		// Covers errors, panics (http.ErrAbortHandler included) and
-		// disconnects; a no-op once finish settled the admission.
-		defer func() { c.adm.Release(context.WithoutCancel(r.Context())) }()
+func (s *Server) handle(op *operation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, op, "") })
+}
 
-		err := c.run(w, r)
-		c.finish(w, r, err)
-		if c.abort {
-			panic(http.ErrAbortHandler) // cuts the client's connection; nothing is logged
-		}
-	})
+// gemini serves POST /v1beta/models/{target}, where target is
+// "{model}:{method}".
+func (s *Server) gemini(w http.ResponseWriter, r *http.Request) {
+	model, op, ok := geminiTarget(r.PathValue("target"))
+	if !ok {
+		s.unknownPath(w, r)
+		return
+	}
+	s.serve(w, r, op, model)
+}
+
+// serve answers one request to op; model is the model named by the URL
+// (Gemini), empty when the body names it.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, op *operation, model string) {
+	c := s.getCall(op)
+	defer s.putCall(c)
+	c.id = uuid.Must(uuid.NewV7()).String()
+	w.Header()[hdrRequestID] = []string{c.id}
+	s.m.inFlight.Inc()
+	defer s.m.inFlight.Dec()
+	// Covers errors, panics (http.ErrAbortHandler included) and
+	// disconnects; a no-op once finish settled the admission.
+	defer func() { c.adm.Release(context.WithoutCancel(r.Context())) }()
+
+	err := c.run(w, r, model)
+	c.finish(w, r, err)
+	if c.abort {
+		panic(http.ErrAbortHandler) // cuts the client's connection; nothing is logged
+	}
 }
 
 // run serves the request; it returns the error to answer with, or nil
 // once a response was written.
-func (c *call) run(w http.ResponseWriter, r *http.Request) error {
+func (c *call) run(w http.ResponseWriter, r *http.Request, model string) error {
 	if err := c.authenticate(r); err != nil {
 		return err
 	}
-	if c.op == opModels {
-		return c.listModels(w)
+	if c.op.list {
+		return c.listModels(w, r)
+	}
+	if c.op.alwaysStreams && r.URL.Query().Get("alt") != "sse" {
+		return errNeedsSSE
 	}
 	if err := c.readBody(r); err != nil {
 		return err
 	}
-	req, err := requestbody.Parse(c.body)
+	var req requestbody.Request
+	var err error
+	if c.op.surface == translate.Gemini {
+		req, err = requestbody.ParseGemini(c.body)
+		req.Model = model
+	} else {
+		req, err = requestbody.Parse(c.body)
+	}
 	if err != nil {
 		return err
 	}
@@ -158,11 +172,12 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) error {
 	if err := c.readTier(r); err != nil {
 		return err
 	}
-	c.stream = c.op.streams && req.Stream
+	c.stream = c.op.alwaysStreams || (c.op.streams && req.Stream)
 	c.hideUsage = c.stream && c.op.addUsage && req.NeedsUsage()
 	if err := c.admit(r.Context()); err != nil {
 		return err
 	}
+	setRateLimitHeaders(w.Header(), c.adm.Rate())
 	return c.proxy(w, r)
 }
 
@@ -287,14 +302,15 @@ func (c *call) admit(ctx context.Context) error {
 	if out <= 0 {
 		out = m.Price.MaxOutputTokens
 	}
-	if c.op == opEmbeddings {
-		out = 0 // embeddings generate no tokens
+	if c.op.embed || c.op.free {
+		out = 0 // embeddings and token counts generate no tokens
 	}
 	c.est = in + out
 	adm, err := c.s.lim.Admit(ctx, limits.Request{
 		TokenID: c.tok.ID, User: c.user.Name, Model: name,
 		TokenLimits: limits.Limits(c.tok.Limits), UserLimits: limits.Limits(c.user.Limits),
-		EstTokens: c.est, Reserve: c.maxCost(in, out), Revision: c.idx.Revision(),
+		ModelLimits: limits.Limits(m.PerUserLimits),
+		EstTokens:   c.est, Reserve: c.reserve(in, out), Revision: c.idx.Revision(),
 		TokenQuota: limits.Quota{Limited: c.tok.HasQuota, Limit: c.tok.Quota, Used: c.tok.Used},
 		UserQuota:  limits.Quota{Limited: c.user.HasQuota, Limit: c.user.Quota, Used: c.user.Used},
 	})
@@ -306,6 +322,15 @@ func (c *call) admit(ctx context.Context) error {
 	}
 	c.adm = adm
 	return nil
+}
+
+// reserve is what the request holds of the quota until it is settled:
+// its maximum cost, and the least amount for one that costs nothing.
+func (c *call) reserve(in, out int64) int64 {
+	if c.op.free {
+		return 1
+	}
+	return c.maxCost(in, out)
 }
 
 // maxCost is the most the request can cost: the input upper bound as

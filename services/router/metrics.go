@@ -17,6 +17,8 @@ const (
 	upErrNotFound  = "status_404"
 	upErrCut       = "cut"
 	upErrForbidden = "forbidden_address"
+	// untranslatable: a 2xx answer the client's protocol cannot be given.
+	upErrUntranslatable = "untranslatable"
 )
 
 // Reasons of burncloud_router_unauthenticated_total.
@@ -86,7 +88,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 var upstreamErrorKinds = []string{upErrConnect, upErrTimeout, upErrStatus5xx, upErrStatus429, upErrAuth,
-	upErrNotFound, upErrCut, upErrForbidden}
+	upErrNotFound, upErrCut, upErrForbidden, upErrUntranslatable}
 
 // channelSeen creates a channel's series the first time it is tried.
 func (m *metrics) channelSeen(channel string) {

@@ -11,9 +11,9 @@ import (
 
 	"go.uber.org/zap"
 
-	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
 	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/sse"
+	"github.com/burncloud/burncloud/pkg/translate"
 	"github.com/burncloud/burncloud/pkg/usage"
 	"github.com/burncloud/burncloud/services/router/egress"
 	"github.com/burncloud/burncloud/services/router/limits"
@@ -21,45 +21,30 @@ import (
 	"github.com/burncloud/burncloud/services/router/snapshot"
 )
 
-// forwardedHeaders are the only client headers sent upstream: what the
-// OpenAI SDKs send about the request itself. Credentials, cookies,
-// forwarding headers and the client's OpenAI organization or project never
-// leave the router.
-var forwardedHeaders = [...]string{
-	"Content-Type",
-	"Accept",
-	"User-Agent",
-	"Openai-Beta",
-	"Idempotency-Key",
-	"X-Stainless-Arch",
-	"X-Stainless-Async",
-	"X-Stainless-Lang",
-	"X-Stainless-Os",
-	"X-Stainless-Package-Version",
-	"X-Stainless-Retry-Count",
-	"X-Stainless-Runtime",
-	"X-Stainless-Runtime-Version",
-	"X-Stainless-Timeout",
-}
+var googleKeyInvalid = []byte("API_KEY_INVALID")
 
 // maxErrorBody bounds an upstream error answer the router reads.
 const maxErrorBody = 64 << 10
 
-// acceptOpenAI limits the OpenAI surface to channels speaking the same
-// protocol until translators exist.
-func acceptOpenAI(c *snapshot.Channel) bool {
-	return c.Type == adminv1.ChannelType_CHANNEL_TYPE_OPENAI
-}
-
 // proxy tries candidates until one answers (DESIGN §4 steps 4-5).
 func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 	tiers := c.idx.Route(c.req.Model, c.user.Group)
-	plan := c.s.routes.Plan(tiers, acceptOpenAI)
+	plan := c.s.routes.Plan(tiers, c.op.accept)
 	prev := route.Succeeded
+	// refused is why a channel's protocol cannot take the request; it is
+	// the answer when no channel could.
+	var refused error
 	for int(c.attempts) < c.s.cfg.MaxAttempts {
 		a, ok := plan.Next(prev)
 		if !ok {
 			break
+		}
+		body, err := c.prepare(a.Channel)
+		if err != nil {
+			a.Release()
+			refused = err
+			prev = route.Succeeded // not the channel's fault
+			continue
 		}
 		c.s.m.channelSeen(a.Channel.Name)
 		slot, ok := c.s.lim.AdmitChannel(a.Channel.Name, limits.Limits(a.Channel.Limits), c.est)
@@ -70,7 +55,7 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		c.attempts++
-		outcome, done, err := c.attemptIn(w, r, a, slot)
+		outcome, done, err := c.attemptIn(w, r, a, slot, body)
 		if done {
 			return err
 		}
@@ -80,6 +65,9 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if c.attempts == 0 {
+		if refused != nil {
+			return refused
+		}
 		return errNoChannel
 	}
 	return errUpstreamFailed
@@ -87,7 +75,7 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 
 // attemptIn makes one attempt within its channel slot, which it ends with
 // the tokens of the answer it got (none for a failed attempt).
-func (c *call) attemptIn(w http.ResponseWriter, r *http.Request, a route.Attempt, slot *limits.ChannelSlot) (route.Outcome, bool, error) {
+func (c *call) attemptIn(w http.ResponseWriter, r *http.Request, a route.Attempt, slot *limits.ChannelSlot, body []byte) (route.Outcome, bool, error) {
 	known := c.usageKnown
 	defer func() {
 		var tokens int64
@@ -96,20 +84,15 @@ func (c *call) attemptIn(w http.ResponseWriter, r *http.Request, a route.Attempt
 		}
 		slot.Done(tokens)
 	}()
-	return c.attempt(w, r, a)
+	return c.attempt(w, r, a, body)
 }
 
 // attempt makes one upstream request. done means the request is over (an
 // answer was relayed, or the client left); otherwise outcome says why the
 // next candidate should be tried.
-func (c *call) attempt(w http.ResponseWriter, r *http.Request, a route.Attempt) (outcome route.Outcome, done bool, err error) {
+func (c *call) attempt(w http.ResponseWriter, r *http.Request, a route.Attempt, body []byte) (outcome route.Outcome, done bool, err error) {
 	ch := a.Channel
 	c.channel, c.keyID = ch, a.Key.ID
-	c.upstreamModel = ch.UpstreamModel(c.req.Model)
-	body := c.req.Rewrite(c.upBuf, c.body, c.upstreamModel, c.hideUsage)
-	if len(body) > 0 && len(c.body) > 0 && &body[0] != &c.body[0] {
-		c.upBuf = body
-	}
 
 	t := c.s.timeoutsOf(ch)
 	actx, cancel := context.WithCancelCause(r.Context())
@@ -117,26 +100,17 @@ func (c *call) attempt(w http.ResponseWriter, r *http.Request, a route.Attempt) 
 	wd := startWatchdog(cancel, t)
 	defer wd.stop()
 
-	req, err := http.NewRequestWithContext(egress.WithConnectTimeout(actx, t.connect), http.MethodPost,
-		ch.BaseURL+c.op.path, bytes.NewReader(body))
+	req, err := c.newUpstreamRequest(egress.WithConnectTimeout(actx, t.connect), r, ch, a.Key, body)
 	if err != nil {
+		if errors.Is(err, errVertexCredentials) {
+			c.s.log.Warn("vertex credentials", zap.String("channel", ch.Name), zap.String("key_id", a.Key.ID), zap.Error(err))
+			c.upstreamError(ch, upErrAuth)
+			a.Done(route.Refused, 0)
+			return route.Refused, false, nil
+		}
 		a.Done(route.Failed, 0)
 		return route.Failed, false, nil
 	}
-	for _, k := range forwardedHeaders {
-		if v, ok := r.Header[k]; ok {
-			req.Header[k] = v
-		}
-	}
-	if _, ok := req.Header[hdrContentType]; !ok {
-		req.Header[hdrContentType] = []string{"application/json"}
-	}
-	if a.Key.Bearer != nil {
-		req.Header[hdrAuth] = a.Key.Bearer
-	} else {
-		req.Header[hdrAuth] = []string{"Bearer " + a.Key.Secret}
-	}
-	req.Header["X-Client-Request-Id"] = []string{c.id}
 
 	resp, err := c.s.transport.RoundTrip(req)
 	if err != nil {
@@ -150,6 +124,8 @@ func (c *call) attempt(w http.ResponseWriter, r *http.Request, a route.Attempt) 
 	}
 	wd.touch()
 	code := resp.StatusCode
+	// Upstream 429s and rate-limit headers tune the channel's learned limit.
+	c.s.lim.ObserveUpstream(ch.Name, code, resp.Header)
 	switch {
 	case code >= 500 || code == http.StatusRequestTimeout:
 		drain(resp)
@@ -174,6 +150,16 @@ func (c *call) attempt(w http.ResponseWriter, r *http.Request, a route.Attempt) 
 		c.upstreamError(ch, upErrNotFound)
 		a.Done(route.Succeeded, 0)
 		return route.Failed, false, nil
+	case code == http.StatusBadRequest && c.up == translate.Gemini:
+		// Google refuses a bad API key with 400 API_KEY_INVALID: the key's
+		// fault, so another key or channel is tried.
+		buf, err := c.readRejection(resp)
+		if err == nil && bytes.Contains(buf, googleKeyInvalid) {
+			c.upstreamError(ch, upErrAuth)
+			a.Done(route.Refused, 0)
+			return route.Refused, false, nil
+		}
+		return route.Succeeded, true, c.writeRejection(w, resp, a, buf, err)
 	case code < 200 || code > 299:
 		return route.Succeeded, true, c.relayRejection(w, resp, a)
 	}

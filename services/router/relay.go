@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/sse"
+	"github.com/burncloud/burncloud/pkg/translate"
 	"github.com/burncloud/burncloud/pkg/usage"
 	"github.com/burncloud/burncloud/services/router/route"
 )
@@ -30,11 +33,26 @@ func (c *call) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Res
 		a.Done(route.Failed, 0)
 		return route.Failed, false, nil
 	}
+	contentType := orDefault(resp.Header.Get(hdrContentType), "application/json")
+	u, ok := scanWhole(c.up, buf)
+	if c.translated {
+		out, err := c.bridge.Response(buf, c.req.Model)
+		if err != nil {
+			c.s.log.Warn("upstream answer not translated", zap.String("request_id", c.id),
+				zap.String("channel", a.Channel.Name), zap.Error(err))
+			c.upstreamError(a.Channel, upErrUntranslatable)
+			a.Done(route.Failed, 0)
+			return route.Failed, false, nil
+		}
+		buf, contentType = out, "application/json"
+	}
 	a.Done(route.Succeeded, 0)
-	u, ok := usage.ScanOpenAI(buf)
-	if !ok {
+	switch {
+	case c.op.free:
+		u = usage.Usage{} // counting tokens costs nothing
+	case !ok:
 		out := 0
-		if c.op != opEmbeddings {
+		if !c.op.embed {
 			out = len(buf)
 		}
 		u = c.estimate(out)
@@ -44,7 +62,7 @@ func (c *call) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Res
 	c.ttft = time.Since(c.start)
 
 	h := w.Header()
-	h[hdrContentType] = []string{orDefault(resp.Header.Get(hdrContentType), "application/json")}
+	h[hdrContentType] = []string{contentType}
 	h[hdrCost] = []string{pricing.FormatUSD(c.cost.CostNano)}
 	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
@@ -78,7 +96,11 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 	}
 
 	h := w.Header()
-	h[hdrContentType] = []string{resp.Header.Get(hdrContentType)}
+	if c.translated {
+		h[hdrContentType] = []string{"text/event-stream"}
+	} else {
+		h[hdrContentType] = []string{resp.Header.Get(hdrContentType)}
+	}
 	h["Cache-Control"] = []string{"no-cache"}
 	h["X-Accel-Buffering"] = []string{"no"}
 	w.WriteHeader(resp.StatusCode)
@@ -90,8 +112,13 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 	idle := c.s.cfg.IdleTimeout
 	var renewed time.Time
 
-	var scan usage.OpenAIStream
-	var writeErr error
+	scan := streamScan{p: c.up}
+	var conv translate.StreamConverter
+	if c.translated {
+		conv = c.bridge.Stream(c.req.Model, c.req.IncludeUsage)
+	}
+	out := c.respBuf[:0]
+	var writeErr, convErr error
 	for {
 		if now := time.Now(); now.Sub(renewed) > time.Second {
 			_ = rc.SetWriteDeadline(now.Add(idle)) // unsupported by some writers; then there is none
@@ -100,14 +127,18 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 		if ev.HasData {
 			scan.Feed(ev.Data)
 		}
-		hide := false
-		if c.hideUsage && ev.HasData {
-			if _, reported := scan.Usage(); reported {
-				hide = usage.IsOpenAIUsageOnlyChunk(ev.Data)
+		chunk := ev.Raw
+		switch {
+		case conv != nil:
+			out, convErr = conv.Feed(ev.Name, ev.Data, out[:0])
+			chunk = out
+		case c.hideUsage && ev.HasData:
+			if _, reported := scan.Usage(); reported && usage.IsOpenAIUsageOnlyChunk(ev.Data) {
+				chunk = nil
 			}
 		}
-		if !hide {
-			if _, writeErr = w.Write(ev.Raw); writeErr != nil {
+		if len(chunk) > 0 {
+			if _, writeErr = w.Write(chunk); writeErr != nil {
 				break
 			}
 			if flusher != nil {
@@ -116,6 +147,9 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 		}
 		if c.ttft == 0 && scan.OutputBytes() > 0 {
 			c.ttft = time.Since(c.start)
+		}
+		if convErr != nil || (conv != nil && conv.Done()) {
+			break
 		}
 		if ev, err = rd.Next(); err != nil {
 			break
@@ -126,14 +160,25 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 	case writeErr != nil || r.Context().Err() != nil:
 		a.Done(route.Abandoned, 0)
 		c.class = "client_gone"
-	case errors.Is(err, io.EOF):
+	case convErr == nil && (errors.Is(err, io.EOF) || (conv != nil && conv.Done())):
 		a.Done(route.Succeeded, 0)
 	default:
 		c.upstreamError(a.Channel, upErrCut)
 		a.Done(route.Failed, 0)
 		c.class = "stream_cut"
-		c.abort = true
+		// A translated stream ends with the client protocol's error event;
+		// a passthrough one can only be cut.
+		c.abort = conv == nil
 	}
+	if conv != nil && writeErr == nil && !conv.Done() {
+		if out = conv.Finish(out[:0]); len(out) > 0 {
+			_, _ = w.Write(out)
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+	}
+	c.respBuf = out
 	u, ok := scan.Usage()
 	if !ok {
 		u = c.estimate(scan.OutputBytes())
@@ -146,22 +191,88 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 // relayRejection passes an upstream's refusal of the request (a 4xx other
 // than the ones retried) to the client, unless it could reveal the key.
 func (c *call) relayRejection(w http.ResponseWriter, resp *http.Response, a route.Attempt) error {
+	buf, err := c.readRejection(resp)
+	return c.writeRejection(w, resp, a, buf, err)
+}
+
+// readRejection reads an upstream's error answer, bounded.
+func (c *call) readRejection(resp *http.Response) ([]byte, error) {
 	buf, err := readAll(c.respBuf[:0], resp.Body, maxErrorBody)
 	resp.Body.Close()
 	c.respBuf = buf
+	return buf, err
+}
+
+func (c *call) writeRejection(w http.ResponseWriter, resp *http.Response, a route.Attempt, buf []byte, err error) error {
 	a.Done(route.Succeeded, 0)
 	c.class = "upstream_rejected"
 	h := w.Header()
 	h[hdrCost] = []string{"0"}
 	if err != nil || bytes.Contains(buf, []byte(a.Key.Secret)) {
-		writeAPIError(w, apiError{status: resp.StatusCode, typ: "invalid_request_error", code: "upstream_rejected",
+		writeAPIError(w, c.op.surface, apiError{status: resp.StatusCode, typ: "invalid_request_error", code: "upstream_rejected",
 			message: "the upstream provider rejected the request"})
 	} else {
-		h[hdrContentType] = []string{orDefault(resp.Header.Get(hdrContentType), "application/json")}
+		contentType := orDefault(resp.Header.Get(hdrContentType), "application/json")
+		if c.translated {
+			buf, contentType = c.bridge.Error(buf, resp.StatusCode), "application/json"
+			c.respBuf = buf
+		}
+		h[hdrContentType] = []string{contentType}
 		h["Content-Length"] = []string{strconv.Itoa(len(buf))}
 		w.WriteHeader(resp.StatusCode)
 		_, _ = w.Write(buf)
 	}
 	c.wrote, c.status = true, resp.StatusCode
 	return nil
+}
+
+// scanWhole reads the usage of a whole answer in the upstream's protocol.
+func scanWhole(p translate.Protocol, body []byte) (usage.Usage, bool) {
+	switch p {
+	case translate.Anthropic:
+		return usage.ScanAnthropic(body)
+	case translate.Gemini:
+		return usage.ScanGemini(body)
+	}
+	return usage.ScanOpenAI(body)
+}
+
+// streamScan follows a stream's usage in the upstream's protocol, without
+// an interface value per request.
+type streamScan struct {
+	p  translate.Protocol
+	oa usage.OpenAIStream
+	an usage.AnthropicStream
+	ge usage.GeminiStream
+}
+
+func (s *streamScan) Feed(data []byte) {
+	switch s.p {
+	case translate.Anthropic:
+		s.an.Feed(data)
+	case translate.Gemini:
+		s.ge.Feed(data)
+	default:
+		s.oa.Feed(data)
+	}
+}
+
+func (s *streamScan) Usage() (usage.Usage, bool) {
+	switch s.p {
+	case translate.Anthropic:
+		return s.an.Usage()
+	case translate.Gemini:
+		return s.ge.Usage()
+	}
+	return s.oa.Usage()
+}
+
+func (s *streamScan) OutputBytes() int {
+	switch s.p {
+	case translate.Anthropic:
+		return s.an.OutputBytes()
+	case translate.Gemini:
+		return s.ge.OutputBytes()
+	}
+	return s.oa.OutputBytes()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/burncloud/burncloud/pkg/ops"
 	"github.com/burncloud/burncloud/pkg/secrets"
 	"github.com/burncloud/burncloud/services/router/egress"
+	"github.com/burncloud/burncloud/services/router/gcpauth"
 	"github.com/burncloud/burncloud/services/router/limits"
 	"github.com/burncloud/burncloud/services/router/route"
 	"github.com/burncloud/burncloud/services/router/snapshot"
@@ -63,6 +64,8 @@ type Server struct {
 	transport http.RoundTripper
 	sink      EventSink
 	lim       *limits.Limiter
+	// vertex issues access tokens for Vertex channels' service accounts.
+	vertex *gcpauth.Sources
 	// ownLim: New built lim, so Sync runs it.
 	ownLim  bool
 	watcher *snapshot.Watcher
@@ -101,6 +104,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		})
 	}
 	s.m = newMetrics(s.reg)
+	vertex, err := gcpauth.NewSources(&http.Client{Transport: s.transport}, gcpauth.Options{TokenURL: cfg.GoogleTokenURL})
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	s.vertex = vertex
 	if s.lim == nil {
 		fallback, err := limits.ParseFallback(cfg.LimitsFallback)
 		if err != nil {
@@ -146,7 +154,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 // held as long as the longest upstream attempt allows, plus a margin.
 func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
 	lc := limits.Config{
-		FleetSize: cfg.FleetSize, Window: cfg.LimitsWindow,
+		FleetSize: cfg.FleetSize, Window: cfg.LimitsWindow, ReservationTTL: cfg.LimitsReservationTTL,
 		RateFallback: fallback, ConcurrencyFallback: fallback, QuotaFallback: fallback,
 	}
 	if cfg.TotalTimeout > 0 {
@@ -159,12 +167,17 @@ func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
 func (s *Server) Limiter() *limits.Limiter { return s.lim }
 
 func (s *Server) routesOn(mux *http.ServeMux) {
-	mux.Handle("POST /v1/chat/completions", s.openAI(opChat))
-	mux.Handle("POST /v1/completions", s.openAI(opCompletions))
-	mux.Handle("POST /v1/embeddings", s.openAI(opEmbeddings))
-	mux.Handle("POST /v1/responses", s.openAI(opResponses))
-	mux.Handle("GET /v1/models", s.openAI(opModels))
+	mux.Handle("POST /v1/chat/completions", s.handle(opChat))
+	mux.Handle("POST /v1/completions", s.handle(opCompletions))
+	mux.Handle("POST /v1/embeddings", s.handle(opEmbeddings))
+	mux.Handle("POST /v1/responses", s.handle(opResponses))
+	mux.Handle("GET /v1/models", s.handle(opModels))
+	mux.Handle("POST /v1/messages", s.handle(opMessages))
+	mux.Handle("POST /v1/messages/count_tokens", s.handle(opCountTokens))
+	mux.HandleFunc("POST /v1beta/models/{target}", s.gemini)
+	mux.Handle("GET /v1beta/models", s.handle(opGeminiModels))
 	mux.HandleFunc("/v1/", s.unknownPath)
+	mux.HandleFunc("/v1beta/", s.unknownPath)
 }
 
 // Handler serves the LLM APIs and /healthz, /readyz and /metrics. A stream
@@ -203,10 +216,11 @@ func (s *Server) Sync(ctx context.Context) error {
 		<-ctx.Done()
 	}
 	wg.Wait()
+	s.vertex.Close()
 	return err
 }
 
-func (s *Server) unknownPath(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
 	w.Header()[hdrRequestID] = []string{uuid.Must(uuid.NewV7()).String()}
-	writeAPIError(w, apiErrorOf(errUnknownPath))
+	writeAPIError(w, surfaceOfPath(r), apiErrorOf(errUnknownPath))
 }

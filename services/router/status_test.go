@@ -44,7 +44,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "body too large", path: "/v1/chat/completions", hdr: bearer(keyAlice), body: big, status: 413, code: "request_too_large", event: true, class: "body_too_large", costHdr: true},
 		{name: "all attempts failed", path: "/v1/chat/completions", hdr: bearer(keyAlice), body: `{"model":"broken-model","messages":[{"role":"user","content":"hi"}]}`, status: 502, code: "upstream_error", event: true, class: "upstream_error", costHdr: true, channel: "broken", reqModel: "broken-model"},
 		{name: "no channel for the group", path: "/v1/chat/completions", hdr: bearer(keyAlice), body: `{"model":"vip-model"}`, status: 503, code: "no_channel_available", event: true, class: "no_channel", costHdr: true, reqModel: "vip-model"},
-		{name: "no channel of the protocol", path: "/v1/chat/completions", hdr: bearer(keyAlice), body: `{"model":"claude-x"}`, status: 503, code: "no_channel_available", event: true, class: "no_channel", costHdr: true, reqModel: "claude-x"},
+		{name: "no channel of the protocol", path: "/v1/embeddings", hdr: bearer(keyAlice), body: `{"model":"claude-x","input":"x"}`, status: 503, code: "no_channel_available", event: true, class: "no_channel", costHdr: true, reqModel: "claude-x"},
 		{name: "unknown path", path: "/v1/images/generations", hdr: bearer(keyAlice), body: chatBody, status: 404, code: "unknown_url"},
 		{name: "chat ok", path: "/v1/chat/completions", hdr: bearer(keyAlice), body: chatBody, status: 200, event: true, costHdr: true, channel: "primary", reqModel: "gpt-4o"},
 		{name: "vip group reaches its channel", path: "/v1/chat/completions", hdr: bearer(keyBob), body: `{"model":"vip-model","messages":[{"role":"user","content":"hi"}]}`, status: 200, event: true, costHdr: true, channel: "vip-only", reqModel: "vip-model"},
@@ -121,6 +121,7 @@ func TestModelsList(t *testing.T) {
 	e := newEnv(t)
 	res := e.do(http.MethodGet, "/v1/models", "", bearer(keyAlice))
 	want := `{"object":"list","data":[{"id":"broken-model","object":"model","created":0,"owned_by":"burncloud"},` +
+		`{"id":"claude-x","object":"model","created":0,"owned_by":"burncloud"},` +
 		`{"id":"gpt-4o","object":"model","created":0,"owned_by":"burncloud"},` +
 		`{"id":"gpt-4o-mini","object":"model","created":0,"owned_by":"burncloud"},` +
 		`{"id":"text-embedding-3-small","object":"model","created":0,"owned_by":"burncloud"}]}` + "\n"

@@ -15,7 +15,8 @@ import (
 
 const modelCols = `name, input_nano_usd, output_nano_usd, cache_read_nano_usd, cache_write_nano_usd,
 	reasoning_nano_usd, audio_input_nano_usd, audio_output_nano_usd, image_input_nano_usd,
-	request_fee_nano_usd, max_output_tokens, tiers, create_time, update_time`
+	request_fee_nano_usd, max_output_tokens, tiers, per_user_rpm, per_user_tpm, per_user_max_concurrency,
+	create_time, update_time`
 
 // priceJSON is a Price inside the tiers column; the names match the columns.
 type priceJSON struct {
@@ -64,14 +65,16 @@ func scanModel(row pgx.Row) (*adminv1.Model, error) {
 		m                adminv1.Model
 		p                = &adminv1.Price{}
 		tiers            []tierJSON
+		rpm, tpm, conc   *int64
 		created, updated time.Time
 	)
 	if err := row.Scan(&m.Name, &p.InputNanoUsd, &p.OutputNanoUsd, &p.CacheReadNanoUsd, &p.CacheWriteNanoUsd,
 		&p.ReasoningNanoUsd, &p.AudioInputNanoUsd, &p.AudioOutputNanoUsd, &p.ImageInputNanoUsd,
-		&m.RequestFeeNanoUsd, &m.MaxOutputTokens, &tiers, &created, &updated); err != nil {
+		&m.RequestFeeNanoUsd, &m.MaxOutputTokens, &tiers, &rpm, &tpm, &conc, &created, &updated); err != nil {
 		return nil, err
 	}
 	m.Price = p
+	m.PerUserLimits = limitsOf(rpm, tpm, conc)
 	for _, tr := range tiers {
 		m.Tiers = append(m.Tiers, &adminv1.PriceTier{AboveInputTokens: tr.AboveInputTokens, Price: tr.Price.proto()})
 	}
@@ -87,16 +90,17 @@ func (t *tx) selectModels(ctx context.Context, tail string, args ...any) ([]*adm
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*adminv1.Model, error) { return scanModel(r) })
 }
 
-// modelArgs are $1..$12 in the column order of modelCols.
+// modelArgs are $1..$15 in the column order of modelCols.
 func modelArgs(m *adminv1.Model) ([]any, error) {
 	tiers, err := tiersJSON(m)
 	if err != nil {
 		return nil, err
 	}
 	p := m.GetPrice()
+	rpm, tpm, conc := limitCols(m.GetPerUserLimits())
 	return []any{m.GetName(), p.GetInputNanoUsd(), p.GetOutputNanoUsd(), p.CacheReadNanoUsd, p.CacheWriteNanoUsd,
 		p.ReasoningNanoUsd, p.AudioInputNanoUsd, p.AudioOutputNanoUsd, p.ImageInputNanoUsd,
-		m.RequestFeeNanoUsd, m.GetMaxOutputTokens(), tiers}, nil
+		m.RequestFeeNanoUsd, m.GetMaxOutputTokens(), tiers, rpm, tpm, conc}, nil
 }
 
 func (t *tx) CreateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model, error) {
@@ -107,8 +111,8 @@ func (t *tx) CreateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model,
 	out, err := scanModel(t.q.QueryRow(ctx, `
 		INSERT INTO models (name, input_nano_usd, output_nano_usd, cache_read_nano_usd, cache_write_nano_usd,
 			reasoning_nano_usd, audio_input_nano_usd, audio_output_nano_usd, image_input_nano_usd,
-			request_fee_nano_usd, max_output_tokens, tiers)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)
+			request_fee_nano_usd, max_output_tokens, tiers, per_user_rpm, per_user_tpm, per_user_max_concurrency)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)
 		ON CONFLICT (name) DO NOTHING RETURNING `+modelCols, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: model %q", store.ErrAlreadyExists, m.GetName())
@@ -145,7 +149,8 @@ func (t *tx) UpdateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model,
 		UPDATE models SET input_nano_usd = $2, output_nano_usd = $3, cache_read_nano_usd = $4,
 			cache_write_nano_usd = $5, reasoning_nano_usd = $6, audio_input_nano_usd = $7,
 			audio_output_nano_usd = $8, image_input_nano_usd = $9, request_fee_nano_usd = $10,
-			max_output_tokens = $11, tiers = $12::jsonb, update_time = now()
+			max_output_tokens = $11, tiers = $12::jsonb, per_user_rpm = $13, per_user_tpm = $14,
+			per_user_max_concurrency = $15, update_time = now()
 		WHERE name = $1 RETURNING `+modelCols, args...))
 	if err != nil {
 		return nil, mapErr(err, fmt.Sprintf("model %q", m.GetName()), store.ErrNotFound)

@@ -12,7 +12,8 @@ import (
 
 const modelCols = `name, input_nano_usd, output_nano_usd, cache_read_nano_usd, cache_write_nano_usd,
 	reasoning_nano_usd, audio_input_nano_usd, audio_output_nano_usd, image_input_nano_usd,
-	request_fee_nano_usd, max_output_tokens, tiers, create_time, update_time`
+	request_fee_nano_usd, max_output_tokens, tiers, per_user_rpm, per_user_tpm, per_user_max_concurrency,
+	create_time, update_time`
 
 // priceJSON is a Price inside the tiers column; the names match the columns
 // (and the Postgres implementation's JSON).
@@ -53,14 +54,16 @@ func scanModel(row scanner) (*adminv1.Model, error) {
 		m                adminv1.Model
 		p                = &adminv1.Price{}
 		tiers            []tierJSON
+		rpm, tpm, conc   *int64
 		created, updated int64
 	)
 	if err := row.Scan(&m.Name, &p.InputNanoUsd, &p.OutputNanoUsd, &p.CacheReadNanoUsd, &p.CacheWriteNanoUsd,
 		&p.ReasoningNanoUsd, &p.AudioInputNanoUsd, &p.AudioOutputNanoUsd, &p.ImageInputNanoUsd,
-		&m.RequestFeeNanoUsd, &m.MaxOutputTokens, jsonCol{&tiers}, &created, &updated); err != nil {
+		&m.RequestFeeNanoUsd, &m.MaxOutputTokens, jsonCol{&tiers}, &rpm, &tpm, &conc, &created, &updated); err != nil {
 		return nil, err
 	}
 	m.Price = p
+	m.PerUserLimits = limitsOf(rpm, tpm, conc)
 	for _, tr := range tiers {
 		m.Tiers = append(m.Tiers, &adminv1.PriceTier{AboveInputTokens: tr.AboveInputTokens, Price: tr.Price.proto()})
 	}
@@ -73,7 +76,8 @@ func (t *tx) selectModels(ctx context.Context, tail string, args ...any) ([]*adm
 	return collect(rows, err, scanModel)
 }
 
-// modelArgs are ?1..?13: the columns of modelCols up to tiers, then now.
+// modelArgs are ?1..?16: the columns of modelCols up to the per-user
+// limits, then now.
 func (t *tx) modelArgs(m *adminv1.Model) ([]any, error) {
 	tiers := make([]tierJSON, 0, len(m.GetTiers()))
 	for _, tr := range m.GetTiers() {
@@ -84,9 +88,10 @@ func (t *tx) modelArgs(m *adminv1.Model) ([]any, error) {
 		return nil, err
 	}
 	p := m.GetPrice()
+	rpm, tpm, conc := limitCols(m.GetPerUserLimits())
 	return []any{m.GetName(), p.GetInputNanoUsd(), p.GetOutputNanoUsd(), p.CacheReadNanoUsd, p.CacheWriteNanoUsd,
 		p.ReasoningNanoUsd, p.AudioInputNanoUsd, p.AudioOutputNanoUsd, p.ImageInputNanoUsd,
-		m.RequestFeeNanoUsd, m.GetMaxOutputTokens(), tiersText, t.now}, nil
+		m.RequestFeeNanoUsd, m.GetMaxOutputTokens(), tiersText, rpm, tpm, conc, t.now}, nil
 }
 
 func (t *tx) CreateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model, error) {
@@ -97,8 +102,9 @@ func (t *tx) CreateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model,
 	out, err := scanModel(t.q.QueryRowContext(ctx, `
 		INSERT INTO models (name, input_nano_usd, output_nano_usd, cache_read_nano_usd, cache_write_nano_usd,
 			reasoning_nano_usd, audio_input_nano_usd, audio_output_nano_usd, image_input_nano_usd,
-			request_fee_nano_usd, max_output_tokens, tiers, create_time, update_time)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+			request_fee_nano_usd, max_output_tokens, tiers, per_user_rpm, per_user_tpm, per_user_max_concurrency,
+			create_time, update_time)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
 		ON CONFLICT (name) DO NOTHING RETURNING `+modelCols, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: model %q", store.ErrAlreadyExists, m.GetName())
@@ -135,7 +141,8 @@ func (t *tx) UpdateModel(ctx context.Context, m *adminv1.Model) (*adminv1.Model,
 		UPDATE models SET input_nano_usd = ?2, output_nano_usd = ?3, cache_read_nano_usd = ?4,
 			cache_write_nano_usd = ?5, reasoning_nano_usd = ?6, audio_input_nano_usd = ?7,
 			audio_output_nano_usd = ?8, image_input_nano_usd = ?9, request_fee_nano_usd = ?10,
-			max_output_tokens = ?11, tiers = ?12, update_time = ?13
+			max_output_tokens = ?11, tiers = ?12, per_user_rpm = ?13, per_user_tpm = ?14,
+			per_user_max_concurrency = ?15, update_time = ?16
 		WHERE name = ?1 RETURNING `+modelCols, args...))
 	if err != nil {
 		return nil, mapErr(err, fmt.Sprintf("model %q", m.GetName()), store.ErrNotFound)

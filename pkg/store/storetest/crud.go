@@ -115,9 +115,18 @@ func testModels(t *testing.T, s store.Store) {
 	in.Price.ImageInputNanoUsd = proto.Int64(7)
 	in.Tiers = nil
 	in.RequestFeeNanoUsd = nil
+	// Per-user limits change field by field; zero stays distinct from unset.
+	in.PerUserLimits = &adminv1.Limits{Tpm: proto.Int64(100_000), MaxConcurrency: proto.Int64(0)}
 	got, err = s.UpdateModel(ctx, in)
 	wantErr(t, "update", err, nil)
 	equalProto(t, "updated model", in, noTimes(got))
+	got, err = s.GetModel(ctx, "gpt-4o")
+	wantErr(t, "get updated", err, nil)
+	equalProto(t, "got updated model", in, noTimes(got))
+	in.PerUserLimits = nil
+	got, err = s.UpdateModel(ctx, in)
+	wantErr(t, "clear per-user limits", err, nil)
+	equalProto(t, "model without per-user limits", in, noTimes(got))
 	_, err = s.UpdateModel(ctx, newModel("nope"))
 	wantErr(t, "update missing", err, store.ErrNotFound)
 

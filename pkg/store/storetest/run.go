@@ -139,6 +139,7 @@ func newModel(name string) *adminv1.Model {
 		}},
 		RequestFeeNanoUsd: proto.Int64(1000),
 		MaxOutputTokens:   16384,
+		PerUserLimits:     &adminv1.Limits{Rpm: proto.Int64(60), MaxConcurrency: proto.Int64(2)},
 	}
 }
 

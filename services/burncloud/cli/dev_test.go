@@ -217,26 +217,29 @@ func TestApplyDemoIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// demo-model, gpt-4o-mini, the channel, the user and the token.
-	if n != 5 {
-		t.Errorf("first apply made %d changes, want 5", n)
+	// Four models, three channels, the user and the token.
+	if n != 9 {
+		t.Errorf("first apply made %d changes, want 9", n)
 	}
 	if n, err = applyDemo(ctx, st, secret, "http://127.0.0.1:4100/v1", key, zap.NewNop()); err != nil || n != 0 {
 		t.Errorf("second apply: %d changes, err %v; want none", n, err)
 	}
-	// A new fake port only moves the channel.
-	if n, err = applyDemo(ctx, st, secret, "http://127.0.0.1:4200/v1", key, zap.NewNop()); err != nil || n != 1 {
-		t.Errorf("apply with a new fake URL: %d changes, err %v; want 1", n, err)
+	// A new fake port only moves the channels.
+	if n, err = applyDemo(ctx, st, secret, "http://127.0.0.1:4200/v1", key, zap.NewNop()); err != nil || n != 3 {
+		t.Errorf("apply with a new fake URL: %d changes, err %v; want 3", n, err)
 	}
 	snap, err := st.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Tokens) != 1 || len(snap.Channels) != 1 {
-		t.Fatalf("snapshot holds %d tokens and %d channels, want 1 and 1", len(snap.Tokens), len(snap.Channels))
+	if len(snap.Tokens) != 1 || len(snap.Channels) != 3 {
+		t.Fatalf("snapshot holds %d tokens and %d channels, want 1 and 3", len(snap.Tokens), len(snap.Channels))
 	}
-	if got := snap.Channels[0].Channel.GetBaseUrl(); got != "http://127.0.0.1:4200/v1" {
-		t.Errorf("channel base URL %q", got)
+	want := map[string]string{DemoChannel: "http://127.0.0.1:4200/v1", "demo-anthropic": "http://127.0.0.1:4200", "demo-gemini": "http://127.0.0.1:4200"}
+	for _, c := range snap.Channels {
+		if got := c.Channel.GetBaseUrl(); got != want[c.Channel.GetName()] {
+			t.Errorf("channel %s base URL %q, want %q", c.Channel.GetName(), got, want[c.Channel.GetName()])
+		}
 	}
 }
 

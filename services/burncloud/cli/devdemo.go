@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -22,22 +23,34 @@ const (
 )
 
 // demoModels are the client-facing models the demo channel serves.
-var demoModels = []string{DemoModel, "gpt-4o-mini"}
+var demoModels = []string{DemoModel, "gpt-4o-mini", "demo-claude", "demo-gemini"}
 
-// demoDocument is the declarative file of the demo: a channel to the
-// built-in fake upstream, two priced models and a user with one key. The
+// demoDocument is the declarative file of the demo: channels to the
+// built-in fake upstream in each protocol it speaks (OpenAI, Anthropic,
+// Gemini), priced models and a user with one key. The
 // fake accepts any upstream key, so the channel's is not a secret. The
 // gpt-4o-mini prices are those of the default catalogue.
 func demoDocument(fakeBaseURL, demoKey string) string {
+	root := strings.TrimSuffix(fakeBaseURL, "/v1") // Anthropic's and Gemini's base URLs carry no version
 	return fmt.Sprintf(`channels:
-  - name: %s
+  - name: %[1]s
     type: openai
-    base_url: %s
+    base_url: %[2]s
     keys: ["fake-upstream-key"]
-    models: [%s, gpt-4o-mini]
+    models: [%[3]s, gpt-4o-mini]
     groups: [default]
+  - name: demo-anthropic
+    type: anthropic
+    base_url: %[4]s
+    keys: ["fake-upstream-key"]
+    models: [demo-claude]
+  - name: demo-gemini
+    type: gemini
+    base_url: %[4]s
+    keys: ["fake-upstream-key"]
+    models: [demo-gemini]
 models:
-  - name: %s
+  - name: %[3]s
     input: "1.00"
     output: "2.00"
     max_output_tokens: 4096
@@ -46,13 +59,15 @@ models:
     output: "0.60"
     cache_read: "0.075"
     max_output_tokens: 16384
+  - {name: demo-claude, input: "3.00", output: "15.00", max_output_tokens: 8192}
+  - {name: demo-gemini, input: "0.30", output: "2.50", max_output_tokens: 8192}
 users:
-  - name: %s
+  - name: %[5]s
     role: user
     tokens:
-      - name: %s
-        key: %q
-`, DemoChannel, fakeBaseURL, DemoModel, DemoModel, DemoUser, DemoToken, demoKey)
+      - name: %[6]s
+        key: %[7]q
+`, DemoChannel, fakeBaseURL, DemoModel, root, DemoUser, DemoToken, demoKey)
 }
 
 // applyDemo makes the store hold the demo, in one transaction, the way

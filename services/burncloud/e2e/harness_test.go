@@ -177,6 +177,9 @@ type gatewayOptions struct {
 	quota             string // alice's quota in USD; "" = unlimited
 	routers           int
 	noBilling         bool
+	// bootstrap, when set, replaces the default declarative file; it gets
+	// the fake upstream's root URL.
+	bootstrap func(fakeURL string) string
 }
 
 func startGateway(t *testing.T, o gatewayOptions) *gateway {
@@ -194,7 +197,11 @@ func startGateway(t *testing.T, o gatewayOptions) *gateway {
 	g.fakeURL = running.URL
 
 	boot := filepath.Join(t.TempDir(), "bootstrap.yaml")
-	if err := os.WriteFile(boot, []byte(bootstrap(g.fakeURL, o.primary, o.fallback, o.quota)), 0o600); err != nil {
+	file := bootstrap(g.fakeURL, o.primary, o.fallback, o.quota)
+	if o.bootstrap != nil {
+		file = o.bootstrap(g.fakeURL)
+	}
+	if err := os.WriteFile(boot, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctlPort := freePort(t)

@@ -150,6 +150,9 @@ func (c *converter) model(path string, m *modelSpec) *adminv1.Model {
 		RequestFeeNanoUsd: c.optionalUSD(path, "request_fee", m.RequestFee, "request fee", pricing.MaxFeeNano),
 		MaxOutputTokens:   m.MaxOutputTokens,
 	}
+	if m.PerUser != nil {
+		out.PerUserLimits = c.limits(path, "per_user.", m.PerUser)
+	}
 	if m.MaxOutputTokens < 0 {
 		c.ps.add(path, "max_output_tokens", "must not be negative")
 	}

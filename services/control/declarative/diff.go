@@ -86,9 +86,14 @@ func mapString(m map[string]string) string {
 }
 
 func (d *differ) limits(from, to *adminv1.Limits) {
+	d.limitsAt("", from, to)
+}
+
+// limitsAt compares limits named with prefix (e.g. "per_user.").
+func (d *differ) limitsAt(prefix string, from, to *adminv1.Limits) {
 	f, t := limitPtrs(from), limitPtrs(to)
 	for i, name := range [...]string{"rpm", "tpm", "max_concurrency"} {
-		d.opt(name, f[i], t[i], "none", itoa)
+		d.opt(prefix+name, f[i], t[i], "none", itoa)
 	}
 }
 
@@ -173,6 +178,7 @@ func diffModel(cur, want *adminv1.Model) differ {
 	d.price("", cur.GetPrice(), want.GetPrice())
 	d.opt("request_fee", cur.RequestFeeNanoUsd, want.RequestFeeNanoUsd, "none", pricing.FormatUSD)
 	d.num("max_output_tokens", cur.GetMaxOutputTokens(), want.GetMaxOutputTokens())
+	d.limitsAt("per_user.", cur.GetPerUserLimits(), want.GetPerUserLimits())
 	n := max(len(cur.GetTiers()), len(want.GetTiers()))
 	for i := range n {
 		prefix := fmt.Sprintf("tiers[%d].", i)

@@ -178,6 +178,11 @@ func exportModel(m *adminv1.Model) modelSpec {
 		RequestFee:      optUSD(m.RequestFeeNanoUsd),
 		MaxOutputTokens: m.GetMaxOutputTokens(),
 	}
+	if m.GetPerUserLimits() != nil {
+		if l := exportLimits(m.GetPerUserLimits()); l != (limitsSpec{}) {
+			out.PerUser = &l
+		}
+	}
 	for _, t := range m.GetTiers() {
 		out.Tiers = append(out.Tiers, tierSpec{AboveInputTokens: t.GetAboveInputTokens(), priceSpec: exportPrice(t.GetPrice())})
 	}

@@ -62,6 +62,9 @@ type modelSpec struct {
 	RequestFee      string     `yaml:"request_fee,omitempty"`
 	MaxOutputTokens int64      `yaml:"max_output_tokens,omitempty"`
 	Tiers           []tierSpec `yaml:"tiers,omitempty"`
+	// PerUser holds the limits each user has on the model, across the
+	// user's tokens.
+	PerUser *limitsSpec `yaml:"per_user,omitempty,flow"`
 }
 
 type tierSpec struct {

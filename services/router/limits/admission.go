@@ -24,6 +24,16 @@ type Admission struct {
 	loc *localAdmission
 
 	remaining int64
+	rate      RateState
+}
+
+// Rate is the tightest request and token limit the admission counted
+// against; zero when none applied (and for a nil Admission).
+func (a *Admission) Rate() RateState {
+	if a == nil {
+		return RateState{}
+	}
+	return a.rate
 }
 
 // Remaining is the nano-USD still available after this reservation at the

@@ -56,6 +56,18 @@ type Config struct {
 	PurgeBatch int
 	// MaxPending bounds the settlements queued while Redis is away.
 	MaxPending int
+	// AdaptiveOff turns off the concurrency limits learned per channel
+	// from upstream pushback (adaptive.go).
+	AdaptiveOff bool
+	// AdaptiveBackoff is what a congestion signal multiplies a channel's
+	// concurrency by, in (0, 1).
+	AdaptiveBackoff float64
+	// AdaptiveGap merges congestion signals: those within it of a
+	// decrease are the same event.
+	AdaptiveGap time.Duration
+	// AdaptiveForget drops a learned limit this long after its last
+	// congestion signal.
+	AdaptiveForget time.Duration
 }
 
 // Defaults.
@@ -71,6 +83,11 @@ const (
 	DefaultSettleLag      = time.Minute
 	DefaultPurgeBatch     = 64
 	DefaultMaxPending     = 100_000
+	// TCP Reno halves; 0.7 (CUBIC's factor) gives up less on one signal
+	// when most attempts of a burst still succeed.
+	DefaultAdaptiveBackoff = 0.7
+	DefaultAdaptiveGap     = time.Second
+	DefaultAdaptiveForget  = 10 * time.Minute
 )
 
 func (c Config) withDefaults() Config {
@@ -89,6 +106,11 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CallTimeout, DefaultCallTimeout)
 	setDur(&c.ProbeInterval, DefaultProbeInterval)
 	setDur(&c.SettleLag, DefaultSettleLag)
+	setDur(&c.AdaptiveGap, DefaultAdaptiveGap)
+	setDur(&c.AdaptiveForget, DefaultAdaptiveForget)
+	if c.AdaptiveBackoff == 0 {
+		c.AdaptiveBackoff = DefaultAdaptiveBackoff
+	}
 	if c.FleetSize == 0 {
 		c.FleetSize = 1
 	}
@@ -122,7 +144,7 @@ func (c Config) validate() error {
 	}{
 		{"window", c.Window}, {"reservation TTL", c.ReservationTTL}, {"max hold", c.MaxHold},
 		{"state TTL", c.StateTTL}, {"call timeout", c.CallTimeout}, {"probe interval", c.ProbeInterval},
-		{"settle lag", c.SettleLag},
+		{"settle lag", c.SettleLag}, {"adaptive gap", c.AdaptiveGap}, {"adaptive forget", c.AdaptiveForget},
 	} {
 		if d.v < time.Millisecond {
 			bad("limits: %s must be at least 1ms, got %s", d.name, d.v)
@@ -146,6 +168,9 @@ func (c Config) validate() error {
 		default:
 			bad("limits: %s fallback %q is not local, open or closed", f.name, f.v)
 		}
+	}
+	if !(c.AdaptiveBackoff > 0 && c.AdaptiveBackoff < 1) {
+		bad("limits: adaptive backoff must be between 0 and 1, got %v", c.AdaptiveBackoff)
 	}
 	if c.PurgeBatch < 1 {
 		bad("limits: purge batch must be at least 1, got %d", c.PurgeBatch)

@@ -21,6 +21,9 @@ func TestConfigValidation(t *testing.T) {
 		{"several at once", Config{Window: -1, FleetSize: -2, Lease: -5, QuotaFallback: "maybe"},
 			[]string{"window", "fleet size", "lease", "quota fallback"}},
 		{"state shorter than reservations", Config{ReservationTTL: time.Hour, StateTTL: time.Minute}, []string{"state TTL"}},
+		{"adaptive backoff above one", Config{AdaptiveBackoff: 1.5, AdaptiveGap: -time.Second},
+			[]string{"adaptive backoff", "adaptive gap"}},
+		{"adaptive backoff negative", Config{AdaptiveBackoff: -0.5, AdaptiveForget: -1}, []string{"adaptive backoff", "adaptive forget"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

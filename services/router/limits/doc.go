@@ -83,10 +83,22 @@
 // a Redis client at all (one process), the local limiter is authoritative
 // and has no lease.
 //
+// # Rate headers
+//
+// An admission reports the tightest RPM and the tightest TPM limit it
+// counted against among the token, user and user-model scopes (Rate): the
+// script returns them with its answer, so the x-ratelimit-* response
+// headers cost no extra round trip. Remaining is what the sliding window
+// still admits; Reset is when everything counted so far has left it, up to
+// two windows away.
+//
 // # Channels
 //
 // Channel limits are admission per upstream attempt and must not add a
 // round trip to every failover, so they are local to each router: the
-// channel's limit divided by FleetSize. The provider's own 429 remains the
-// backstop when the fleet size is off.
+// channel's limit divided by FleetSize. On top of them each router learns
+// a concurrency limit per channel from the provider's pushback (upstream
+// 429s, and x-ratelimit-* / anthropic-ratelimit-* headers showing the
+// provider's budget nearly spent), with AIMD: see adaptive.go and
+// ObserveUpstream.
 package limits

@@ -60,7 +60,7 @@ func (l *Limiter) admitLocal(r *Request) (*Admission, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Admission{l: l, start: time.Now(), loc: la, remaining: la.left}, nil
+	return &Admission{l: l, start: time.Now(), loc: la, remaining: la.left, rate: la.rate}, nil
 }
 
 // Run renews held reservations, releases abandoned admissions, retries

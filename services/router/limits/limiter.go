@@ -198,15 +198,16 @@ func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, erro
 		}
 		return nil, err
 	}
-	return l.readAdmit(res, keys, m)
+	return l.readAdmit(res, r, keys, m)
 }
 
 // errBadReply marks a script reply the limiter cannot read.
 var errBadReply = errors.New("limits: unexpected script reply")
 
-// readAdmit decodes {0, window, token available, user available} or
-// {1, limit code, retry ms | remaining}.
-func (l *Limiter) readAdmit(res []any, keys []string, m string) (*Admission, error) {
+// readAdmit decodes {0, window, token available, user available, request
+// limit, remaining, reset ms, token limit, remaining, reset ms} or {1, limit
+// code, retry ms | remaining}.
+func (l *Limiter) readAdmit(res []any, r *Request, keys []string, m string) (*Admission, error) {
 	if len(res) < 3 {
 		return nil, fmt.Errorf("%w: %d values", errBadReply, len(res))
 	}
@@ -216,7 +217,7 @@ func (l *Limiter) readAdmit(res []any, keys []string, m string) (*Admission, err
 		if code < 1 || int(code) > len(limitCodes) {
 			return nil, fmt.Errorf("%w: refusal code %d", errBadReply, code)
 		}
-		ref := &Refusal{Limit: limitCodes[code-1]}
+		ref := &Refusal{Limit: limitCodes[code-1], Max: r.limitOf(int(code - 1))}
 		if ref.isQuota() {
 			ref.Remaining, _ = strconv.ParseInt(str(res[2]), 10, 64)
 		} else {
@@ -234,10 +235,25 @@ func (l *Limiter) readAdmit(res []any, keys []string, m string) (*Admission, err
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadReply, err)
 	}
-	return &Admission{
+	a := &Admission{
 		l: l, start: time.Now(), shared: true, keys: keys, member: m, win: win,
 		remaining: remainingOf(tokLeft, userLeft),
-	}, nil
+	}
+	if len(res) >= 10 {
+		a.rate = RateState{Requests: headroomOf(res[4:7]), Tokens: headroomOf(res[7:10])}
+	}
+	return a, nil
+}
+
+// headroomOf reads {limit, remaining, reset ms} of the script's reply.
+func headroomOf(v []any) Headroom {
+	lim, _ := v[0].(int64)
+	left, _ := v[1].(int64)
+	ms, _ := v[2].(int64)
+	if lim <= 0 {
+		return Headroom{}
+	}
+	return Headroom{Limit: lim, Remaining: max(left, 0), Reset: time.Duration(max(ms, 0)) * time.Millisecond}
 }
 
 func str(v any) string {

@@ -46,6 +46,7 @@ type localAdmission struct {
 	n      int64
 	res    [2]int64 // token, user
 	left   int64    // available after the reservation; -1 unlimited
+	rate   RateState
 }
 
 func newLocal(cfg Config, lease int64) *local {
@@ -91,16 +92,16 @@ func (lo *local) admit(r *Request, md modes, now time.Time) (*localAdmission, er
 		la.scopes[i] = s
 		if rate && rpm > 0 {
 			if d := s.rpm.wait(c, 1, rpm); d > 0 {
-				return nil, &Refusal{Limit: limitCodes[3*i], RetryAfter: d}
+				return nil, &Refusal{Limit: limitCodes[3*i], RetryAfter: d, Max: rpm}
 			}
 		}
 		if rate && tpm > 0 {
 			if d := s.tpm.wait(c, r.EstTokens, tpm); d > 0 {
-				return nil, &Refusal{Limit: limitCodes[3*i+1], RetryAfter: d}
+				return nil, &Refusal{Limit: limitCodes[3*i+1], RetryAfter: d, Max: tpm}
 			}
 		}
 		if counted && s.conc >= conc {
-			return nil, &Refusal{Limit: limitCodes[3*i+2], RetryAfter: time.Second}
+			return nil, &Refusal{Limit: limitCodes[3*i+2], RetryAfter: time.Second, Max: conc}
 		}
 		la.conc[i] = counted
 		la.tpm[i] = rate && tpm > 0
@@ -131,11 +132,13 @@ func (lo *local) admit(r *Request, md modes, now time.Time) (*localAdmission, er
 		if la.conc[i] {
 			s.conc++
 		}
-		if lims[i].RPM > 0 && md.rate == FallbackLocal {
+		if rpm := share(lims[i].RPM, md.fleet); rpm > 0 && md.rate == FallbackLocal {
 			s.rpm.cur++
+			la.rate.Requests = tightest(la.rate.Requests, s.rpm.headroom(c, rpm))
 		}
 		if la.tpm[i] {
 			s.tpm.cur += r.EstTokens
+			la.rate.Tokens = tightest(la.rate.Tokens, s.tpm.headroom(c, share(lims[i].TPM, md.fleet)))
 		}
 		if i < 2 {
 			s.q.r += la.res[i]

@@ -18,6 +18,8 @@ type metrics struct {
 	pending        prometheus.Gauge
 	pendingDropped prometheus.Counter
 	abandoned      prometheus.Counter
+	learned        *prometheus.GaugeVec
+	decreases      *prometheus.CounterVec
 
 	admitted, channelAdmitted prometheus.Counter
 }
@@ -49,13 +51,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "burncloud_limits_abandoned_total", Help: "Admissions released because they were held longer than the maximum.",
 		}),
 	}
-	reg.MustRegister(m.degraded, m.decisions, m.redisSeconds, m.redisErrors, m.pending, m.pendingDropped, m.abandoned)
+	m.learned = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "burncloud_limits_channel_learned_concurrency",
+		Help: "Concurrency this router learned for a channel from upstream 429s and rate-limit headers; 0 while none is learned.",
+	}, []string{"channel"})
+	m.decreases = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "burncloud_limits_channel_limit_decreases_total",
+		Help: "Cuts of a channel's learned concurrency, by congestion signal: status_429 or headers (the provider's budget nearly spent).",
+	}, []string{"channel", "signal"})
+	reg.MustRegister(m.degraded, m.decisions, m.redisSeconds, m.redisErrors, m.pending, m.pendingDropped, m.abandoned,
+		m.learned, m.decreases)
 	m.admitted = m.decisions.WithLabelValues(string(limitAll), resultAdmitted)
 	m.channelAdmitted = m.decisions.WithLabelValues(string(limitChannel), resultAdmitted)
 	for _, l := range limitCodes {
 		m.decisions.WithLabelValues(string(l), resultRefused)
 	}
-	for _, l := range []Limit{ChannelRPM, ChannelTPM, ChannelConcurrency, limitTokenQuotaLease, limitUserQuotaLease} {
+	for _, l := range []Limit{ChannelRPM, ChannelTPM, ChannelConcurrency, ChannelAdaptive, limitTokenQuotaLease, limitUserQuotaLease} {
 		m.decisions.WithLabelValues(string(l), resultRefused)
 	}
 	for _, l := range []Limit{limitRate, limitConcurrencyKind, limitQuotaKind} {

@@ -86,6 +86,9 @@ const (
 	ChannelRPM           Limit = "channel_rpm"
 	ChannelTPM           Limit = "channel_tpm"
 	ChannelConcurrency   Limit = "channel_concurrency"
+	// ChannelAdaptive: the concurrency learned from the channel's
+	// upstream is in use.
+	ChannelAdaptive      Limit = "channel_adaptive"
 	limitAll             Limit = "all"
 	limitChannel         Limit = "channel"
 	limitRate            Limit = "rate"
@@ -104,6 +107,34 @@ var limitCodes = [...]Limit{
 	TokenQuota, UserQuota,
 }
 
+// limitOf is the value of the limit numbered code-1 in limitCodes' order;
+// 0 for the quotas.
+func (r *Request) limitOf(i int) int64 {
+	if i < 0 || i >= 9 {
+		return 0
+	}
+	l := [...]Limits{r.TokenLimits, r.UserLimits, r.ModelLimits}[i/3]
+	return [...]int64{l.RPM, l.TPM, l.MaxConcurrency}[i%3]
+}
+
+// Headroom is what one rate limit has left after an admission, as the
+// x-ratelimit-* response headers report it.
+type Headroom struct {
+	// Limit is the limit's value; 0 means no limit of this kind applied.
+	Limit int64
+	// Remaining is what the window still admits.
+	Remaining int64
+	// Reset is when the window no longer counts anything admitted so
+	// far (the sliding window forgets a request over two window ends).
+	Reset time.Duration
+}
+
+// RateState is the tightest request (RPM) and token (TPM) limit among the
+// token, user and user-model scopes an admission counted against.
+type RateState struct {
+	Requests, Tokens Headroom
+}
+
 // Sentinels a *Refusal matches with errors.Is.
 var (
 	// ErrRateLimited: an RPM, TPM or concurrency limit is full (429).
@@ -117,6 +148,10 @@ var (
 // Refusal says which limit refused a request.
 type Refusal struct {
 	Limit Limit
+	// Max is the refusing rate or concurrency limit's value (this
+	// router's share of it when decided locally); 0 for quotas and
+	// unavailable limits.
+	Max int64
 	// RetryAfter is when the limit may admit the request (rate limits,
 	// unavailable limits).
 	RetryAfter time.Duration

@@ -197,6 +197,16 @@ if op == 'a' then
   local elapsed = now - n * W
   local weight = (W - elapsed) / W
   local out = {}
+  -- The tightest request and token limit after this admission, for the
+  -- x-ratelimit-* headers: limit, remaining, ms until the window counts
+  -- nothing (what is counted now leaves it two windows' ends from now).
+  local rq, tk = {0, 0, 0}, {0, 0, 0}
+  local function tighter(best, limit, count)
+    local left = math.max(math.floor(limit - count), 0)
+    if best[1] == 0 or left < best[2] or (left == best[2] and limit < best[1]) then
+      best[1], best[2], best[3] = limit, left, 2 * W - elapsed
+    end
+  end
   for i = 1, 3 do
     local rpm, tpm, conc = a[8 + 3 * i], a[9 + 3 * i], a[10 + 3 * i]
     if rpm > 0 or tpm > 0 then
@@ -224,6 +234,12 @@ if op == 'a' then
       end
       out[#out + 1] = names[k]
       out[#out + 1] = windowValue(n, rc + 1, rp, kc + est, kp)
+      if rpm > 0 then
+        tighter(rq, rpm, rp * weight + rc + 1)
+      end
+      if tpm > 0 then
+        tighter(tk, tpm, kp * weight + kc + est)
+      end
     end
     if conc > 0 then
       local k = at[3 + i]
@@ -271,7 +287,8 @@ if op == 'a' then
   redis.call('ZADD', Z, format('%d', now + a[2]), m)
   redis.call('PEXPIRE', H, a[3])
   redis.call('PEXPIRE', Z, a[3])
-  return {0, format('%d', n), format('%d', avail[1]), format('%d', avail[2])}
+  return {0, format('%d', n), format('%d', avail[1]), format('%d', avail[2]),
+    rq[1], rq[2], rq[3], tk[1], tk[2], tk[3]}
 end
 
 if op == 'f' then

@@ -74,3 +74,23 @@ func share(limit int64, fleet int) int64 {
 	}
 	return max(1, (limit+int64(fleet)-1)/int64(fleet))
 }
+
+// headroom is what limit leaves of x at c, counted as the script does.
+func (x *window) headroom(c clock, limit int64) Headroom {
+	x.roll(c.n)
+	count := float64(x.prev)*c.weight + float64(x.cur)
+	left := max(int64(math.Floor(float64(limit)-count)), 0)
+	return Headroom{Limit: limit, Remaining: left, Reset: time.Duration(2*c.w-c.elapsed) * time.Millisecond}
+}
+
+// tightest is the one of a and b with less remaining (then the lower
+// limit); a zero Headroom is no limit.
+func tightest(a, b Headroom) Headroom {
+	switch {
+	case b.Limit == 0:
+		return a
+	case a.Limit == 0, b.Remaining < a.Remaining, b.Remaining == a.Remaining && b.Limit < a.Limit:
+		return b
+	}
+	return a
+}

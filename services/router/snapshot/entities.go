@@ -129,6 +129,8 @@ type Model struct {
 	// Priced is false when the price is missing or invalid; such a model is
 	// refused.
 	Priced bool
+	// PerUserLimits bind each user on this model, across the user's tokens.
+	PerUserLimits Limits
 
 	src *adminv1.Model
 }
@@ -141,7 +143,7 @@ func optional(p *int64) pricing.Optional {
 }
 
 func modelOf(p *adminv1.Model) (*Model, error) {
-	m := &Model{Name: p.GetName(), src: p}
+	m := &Model{Name: p.GetName(), PerUserLimits: limitsOf(p.GetPerUserLimits()), src: p}
 	pr := p.GetPrice()
 	if pr == nil {
 		return m, fmt.Errorf("model %q: no price", m.Name)
@@ -243,7 +245,7 @@ func channelOf(p *snapshotv1.Channel) (*Channel, error) {
 			c.Keys = append(c.Keys, Key{ID: k.GetId(), Secret: k.GetSecret(), Bearer: []string{"Bearer " + k.GetSecret()}})
 		}
 	}
-	base, err := checkBaseURL(p.GetBaseUrl())
+	base, err := checkBaseURL(baseURLOf(p))
 	if err != nil {
 		c.Disabled = true
 		return c, fmt.Errorf("channel %q: %w", c.Name, err)
@@ -254,6 +256,18 @@ func channelOf(p *snapshotv1.Channel) (*Channel, error) {
 		return c, fmt.Errorf("channel %q: no keys", c.Name)
 	}
 	return c, nil
+}
+
+// baseURLOf is the channel's base URL; a Vertex channel without one uses
+// Google's regional endpoint for its location.
+func baseURLOf(p *snapshotv1.Channel) string {
+	if p.GetBaseUrl() != "" || p.GetType() != adminv1.ChannelType_CHANNEL_TYPE_VERTEX || p.GetLocation() == "" {
+		return p.GetBaseUrl()
+	}
+	if p.GetLocation() == "global" {
+		return "https://aiplatform.googleapis.com"
+	}
+	return "https://" + p.GetLocation() + "-aiplatform.googleapis.com"
 }
 
 // checkBaseURL accepts absolute http(s) URLs without user info, query or

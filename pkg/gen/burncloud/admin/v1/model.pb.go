@@ -191,8 +191,11 @@ type Model struct {
 	MaxOutputTokens int64                  `protobuf:"varint,5,opt,name=max_output_tokens,json=maxOutputTokens,proto3" json:"max_output_tokens,omitempty"`
 	CreateTime      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Limits each user has on this model, counted per user across all of the
+	// user's tokens. Absent: no per-user limit on the model.
+	PerUserLimits *Limits `protobuf:"bytes,8,opt,name=per_user_limits,json=perUserLimits,proto3" json:"per_user_limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Model) Reset() {
@@ -270,6 +273,13 @@ func (x *Model) GetCreateTime() *timestamppb.Timestamp {
 func (x *Model) GetUpdateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Model) GetPerUserLimits() *Limits {
+	if x != nil {
+		return x.PerUserLimits
 	}
 	return nil
 }
@@ -734,7 +744,7 @@ var File_burncloud_admin_v1_model_proto protoreflect.FileDescriptor
 
 const file_burncloud_admin_v1_model_proto_rawDesc = "" +
 	"\n" +
-	"\x1eburncloud/admin/v1/model.proto\x12\x12burncloud.admin.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x04\n" +
+	"\x1eburncloud/admin/v1/model.proto\x12\x12burncloud.admin.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fburncloud/admin/v1/common.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x04\n" +
 	"\x05Price\x12-\n" +
 	"\x0einput_nano_usd\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\finputNanoUsd\x12/\n" +
 	"\x0foutput_nano_usd\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\routputNanoUsd\x12;\n" +
@@ -752,7 +762,7 @@ const file_burncloud_admin_v1_model_proto_rawDesc = "" +
 	"\x15_image_input_nano_usd\"{\n" +
 	"\tPriceTier\x125\n" +
 	"\x12above_input_tokens\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x10aboveInputTokens\x127\n" +
-	"\x05price\x18\x02 \x01(\v2\x19.burncloud.admin.v1.PriceB\x06\xbaH\x03\xc8\x01\x01R\x05price\"\xb0\x03\n" +
+	"\x05price\x18\x02 \x01(\v2\x19.burncloud.admin.v1.PriceB\x06\xbaH\x03\xc8\x01\x01R\x05price\"\xf4\x03\n" +
 	"\x05Model\x12(\n" +
 	"\x04name\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f\x10\x01\x18\x80\x012\b^[^\\s]+$R\x04name\x127\n" +
 	"\x05price\x18\x02 \x01(\v2\x19.burncloud.admin.v1.PriceB\x06\xbaH\x03\xc8\x01\x01R\x05price\x12=\n" +
@@ -762,7 +772,8 @@ const file_burncloud_admin_v1_model_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTimeB\x17\n" +
+	"updateTime\x12B\n" +
+	"\x0fper_user_limits\x18\b \x01(\v2\x1a.burncloud.admin.v1.LimitsR\rperUserLimitsB\x17\n" +
 	"\x15_request_fee_nano_usd\"M\n" +
 	"\x12CreateModelRequest\x127\n" +
 	"\x05model\x18\x01 \x01(\v2\x19.burncloud.admin.v1.ModelB\x06\xbaH\x03\xc8\x01\x01R\x05model\"F\n" +
@@ -825,7 +836,8 @@ var file_burncloud_admin_v1_model_proto_goTypes = []any{
 	(*DeleteModelRequest)(nil),    // 11: burncloud.admin.v1.DeleteModelRequest
 	(*DeleteModelResponse)(nil),   // 12: burncloud.admin.v1.DeleteModelResponse
 	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 14: google.protobuf.FieldMask
+	(*Limits)(nil),                // 14: burncloud.admin.v1.Limits
+	(*fieldmaskpb.FieldMask)(nil), // 15: google.protobuf.FieldMask
 }
 var file_burncloud_admin_v1_model_proto_depIdxs = []int32{
 	0,  // 0: burncloud.admin.v1.PriceTier.price:type_name -> burncloud.admin.v1.Price
@@ -833,28 +845,29 @@ var file_burncloud_admin_v1_model_proto_depIdxs = []int32{
 	1,  // 2: burncloud.admin.v1.Model.tiers:type_name -> burncloud.admin.v1.PriceTier
 	13, // 3: burncloud.admin.v1.Model.create_time:type_name -> google.protobuf.Timestamp
 	13, // 4: burncloud.admin.v1.Model.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 5: burncloud.admin.v1.CreateModelRequest.model:type_name -> burncloud.admin.v1.Model
-	2,  // 6: burncloud.admin.v1.CreateModelResponse.model:type_name -> burncloud.admin.v1.Model
-	2,  // 7: burncloud.admin.v1.GetModelResponse.model:type_name -> burncloud.admin.v1.Model
-	2,  // 8: burncloud.admin.v1.ListModelsResponse.models:type_name -> burncloud.admin.v1.Model
-	2,  // 9: burncloud.admin.v1.UpdateModelRequest.model:type_name -> burncloud.admin.v1.Model
-	14, // 10: burncloud.admin.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 11: burncloud.admin.v1.UpdateModelResponse.model:type_name -> burncloud.admin.v1.Model
-	3,  // 12: burncloud.admin.v1.ModelService.CreateModel:input_type -> burncloud.admin.v1.CreateModelRequest
-	5,  // 13: burncloud.admin.v1.ModelService.GetModel:input_type -> burncloud.admin.v1.GetModelRequest
-	7,  // 14: burncloud.admin.v1.ModelService.ListModels:input_type -> burncloud.admin.v1.ListModelsRequest
-	9,  // 15: burncloud.admin.v1.ModelService.UpdateModel:input_type -> burncloud.admin.v1.UpdateModelRequest
-	11, // 16: burncloud.admin.v1.ModelService.DeleteModel:input_type -> burncloud.admin.v1.DeleteModelRequest
-	4,  // 17: burncloud.admin.v1.ModelService.CreateModel:output_type -> burncloud.admin.v1.CreateModelResponse
-	6,  // 18: burncloud.admin.v1.ModelService.GetModel:output_type -> burncloud.admin.v1.GetModelResponse
-	8,  // 19: burncloud.admin.v1.ModelService.ListModels:output_type -> burncloud.admin.v1.ListModelsResponse
-	10, // 20: burncloud.admin.v1.ModelService.UpdateModel:output_type -> burncloud.admin.v1.UpdateModelResponse
-	12, // 21: burncloud.admin.v1.ModelService.DeleteModel:output_type -> burncloud.admin.v1.DeleteModelResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	14, // 5: burncloud.admin.v1.Model.per_user_limits:type_name -> burncloud.admin.v1.Limits
+	2,  // 6: burncloud.admin.v1.CreateModelRequest.model:type_name -> burncloud.admin.v1.Model
+	2,  // 7: burncloud.admin.v1.CreateModelResponse.model:type_name -> burncloud.admin.v1.Model
+	2,  // 8: burncloud.admin.v1.GetModelResponse.model:type_name -> burncloud.admin.v1.Model
+	2,  // 9: burncloud.admin.v1.ListModelsResponse.models:type_name -> burncloud.admin.v1.Model
+	2,  // 10: burncloud.admin.v1.UpdateModelRequest.model:type_name -> burncloud.admin.v1.Model
+	15, // 11: burncloud.admin.v1.UpdateModelRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 12: burncloud.admin.v1.UpdateModelResponse.model:type_name -> burncloud.admin.v1.Model
+	3,  // 13: burncloud.admin.v1.ModelService.CreateModel:input_type -> burncloud.admin.v1.CreateModelRequest
+	5,  // 14: burncloud.admin.v1.ModelService.GetModel:input_type -> burncloud.admin.v1.GetModelRequest
+	7,  // 15: burncloud.admin.v1.ModelService.ListModels:input_type -> burncloud.admin.v1.ListModelsRequest
+	9,  // 16: burncloud.admin.v1.ModelService.UpdateModel:input_type -> burncloud.admin.v1.UpdateModelRequest
+	11, // 17: burncloud.admin.v1.ModelService.DeleteModel:input_type -> burncloud.admin.v1.DeleteModelRequest
+	4,  // 18: burncloud.admin.v1.ModelService.CreateModel:output_type -> burncloud.admin.v1.CreateModelResponse
+	6,  // 19: burncloud.admin.v1.ModelService.GetModel:output_type -> burncloud.admin.v1.GetModelResponse
+	8,  // 20: burncloud.admin.v1.ModelService.ListModels:output_type -> burncloud.admin.v1.ListModelsResponse
+	10, // 21: burncloud.admin.v1.ModelService.UpdateModel:output_type -> burncloud.admin.v1.UpdateModelResponse
+	12, // 22: burncloud.admin.v1.ModelService.DeleteModel:output_type -> burncloud.admin.v1.DeleteModelResponse
+	18, // [18:23] is the sub-list for method output_type
+	13, // [13:18] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_burncloud_admin_v1_model_proto_init() }
@@ -862,6 +875,7 @@ func file_burncloud_admin_v1_model_proto_init() {
 	if File_burncloud_admin_v1_model_proto != nil {
 		return
 	}
+	file_burncloud_admin_v1_common_proto_init()
 	file_burncloud_admin_v1_model_proto_msgTypes[0].OneofWrappers = []any{}
 	file_burncloud_admin_v1_model_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}

@@ -1,0 +1,236 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// checkGeminiRequest: a translation either fails inside the contract or is
+// a Gemini body: an object with contents and neither model nor stream flag.
+func checkGeminiRequest(t *testing.T, out []byte, err error) {
+	if err != nil {
+		if !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrInvalidRequest) {
+			t.Fatalf("error outside the contract: %v", err)
+		}
+		return
+	}
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("output is not a JSON object: %v\n%s", err, out)
+	}
+	if kind(v["contents"]) != '[' || v["model"] != nil || v["stream"] != nil {
+		t.Fatalf("not a Gemini body: %s", out)
+	}
+}
+
+func seedCases(f *testing.F, route string, cases []unsupportedCase) {
+	for _, tc := range cases {
+		if tc.route == route {
+			f.Add([]byte(tc.body))
+		}
+	}
+}
+
+func FuzzOpenAIChatToGemini(f *testing.F) {
+	fixtureSeeds(f, oaGm, "request")
+	fixtureSeeds(f, oa, "request")
+	seedCases(f, oaGm, geminiUnsupportedCases)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := OpenAIChatToGemini(body, Options{})
+		checkGeminiRequest(t, out, err)
+		out, err = OpenAIChatToGemini(body, Options{AdaptiveThinking: true})
+		checkGeminiRequest(t, out, err)
+	})
+}
+
+func FuzzAnthropicToGemini(f *testing.F) {
+	fixtureSeeds(f, anGm, "request")
+	fixtureSeeds(f, an, "request")
+	seedCases(f, anGm, geminiUnsupportedCases)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := AnthropicToGemini(body, Options{})
+		checkGeminiRequest(t, out, err)
+	})
+}
+
+func FuzzGeminiToOpenAIChat(f *testing.F) {
+	fixtureSeeds(f, gmOa, "request")
+	fixtureSeeds(f, gmAn, "request")
+	seedCases(f, gmOa, geminiUnsupportedCases)
+	f.Add([]byte(`{"contents":[{"role":"model","parts":[{"functionCall":{"name":"f"}},{"functionCall":{"name":"f"}}]},{"parts":[{"functionResponse":{"name":"f","response":{}}},{"function_response":{"name":"f","response":{"output":"x"}}}]}]}`))
+	f.Add([]byte(`{"contents":[],"tools":[{"functionDeclarations":[{"name":"f","parameters":{"type":"OBJECT","nullable":true,"anyOf":[{"type":"STRING","enum":["a"]}],"items":{"items":{"type":"ARRAY"}}}}]}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, opts := range []Options{{Model: "m"}, {Model: "m", Stream: true, LegacyMaxTokens: true}} {
+			out, err := GeminiToOpenAIChat(body, opts)
+			checkRequest(t, out, err)
+		}
+	})
+}
+
+func FuzzGeminiToAnthropic(f *testing.F) {
+	fixtureSeeds(f, gmAn, "request")
+	fixtureSeeds(f, gmOa, "request")
+	seedCases(f, gmAn, geminiUnsupportedCases)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, opts := range []Options{{Model: "m", DefaultMaxTokens: 4096}, {Model: "m", DefaultMaxTokens: 1500, AdaptiveThinking: true, Stream: true}} {
+			out, err := GeminiToAnthropic(body, opts)
+			checkRequest(t, out, err)
+		}
+	})
+}
+
+// checkOpenAIStream: JSON chunks, ending in [DONE] or an error chunk and in
+// nothing else.
+func checkOpenAIStream(t *testing.T, out []byte) {
+	events := outputEvents(t, out)
+	if len(events) == 0 {
+		t.Fatal("no terminating event")
+	}
+	last := events[len(events)-1].Data
+	if string(last) != "[DONE]" && !bytes.HasPrefix(last, []byte(`{"error":`)) {
+		t.Fatalf("stream ends with %s, want [DONE] or an error", last)
+	}
+	for _, ev := range events[:len(events)-1] {
+		if len(ev.Name) > 0 || string(ev.Data) == "[DONE]" || bytes.HasPrefix(ev.Data, []byte(`{"error":`)) {
+			t.Fatalf("terminator or event name before the end: %s %s", ev.Name, ev.Data)
+		}
+	}
+}
+
+// checkAnthropicStream: named events matching their data's type, blocks
+// that open and close one at a time, ending in message_stop or error.
+func checkAnthropicStream(t *testing.T, out []byte) {
+	events := outputEvents(t, out)
+	if len(events) == 0 {
+		t.Fatal("no terminating event")
+	}
+	open := -1
+	for i, ev := range events {
+		name := string(ev.Name)
+		var d struct {
+			Type  string `json:"type"`
+			Index int    `json:"index"`
+		}
+		if err := json.Unmarshal(ev.Data, &d); err != nil || d.Type != name {
+			t.Fatalf("event %q with data %s", name, ev.Data)
+		}
+		last := i == len(events)-1
+		switch name {
+		case "message_stop", "error":
+			if !last {
+				t.Fatalf("%s before the end", name)
+			}
+		case "content_block_start":
+			if open >= 0 {
+				t.Fatalf("block %d starts while %d is open", d.Index, open)
+			}
+			open = d.Index
+		case "content_block_delta", "content_block_stop":
+			if d.Index != open {
+				t.Fatalf("%s for block %d while %d is open", name, d.Index, open)
+			}
+			if name == "content_block_stop" {
+				open = -1
+			}
+		}
+		if last && name != "message_stop" && name != "error" {
+			t.Fatalf("stream ends with %s", name)
+		}
+	}
+	if string(events[0].Name) != "message_start" && string(events[0].Name) != "error" {
+		t.Fatalf("stream starts with %s", events[0].Name)
+	}
+}
+
+// checkGeminiStream: unnamed events, each a GenerateContentResponse; the
+// last one and only it has finishReason (with usageMetadata) or is an error.
+func checkGeminiStream(t *testing.T, out []byte) {
+	events := outputEvents(t, out)
+	if len(events) == 0 {
+		t.Fatal("no terminating event")
+	}
+	for i, ev := range events {
+		var c struct {
+			Candidates []struct {
+				Content *struct {
+					Parts []json.RawMessage `json:"parts"`
+				} `json:"content"`
+				FinishReason string `json:"finishReason"`
+			} `json:"candidates"`
+			UsageMetadata *gmUsage        `json:"usageMetadata"`
+			Error         json.RawMessage `json:"error"`
+		}
+		if len(ev.Name) > 0 || json.Unmarshal(ev.Data, &c) != nil {
+			t.Fatalf("event %q %s", ev.Name, ev.Data)
+		}
+		last := i == len(events)-1
+		switch {
+		case c.Error != nil:
+			if !last {
+				t.Fatalf("error before the end: %s", ev.Data)
+			}
+		case len(c.Candidates) != 1 || c.Candidates[0].Content == nil || len(c.Candidates[0].Content.Parts) == 0:
+			t.Fatalf("chunk without parts: %s", ev.Data)
+		case last != (c.Candidates[0].FinishReason != "") || last != (c.UsageMetadata != nil):
+			t.Fatalf("finishReason and usage only in the last chunk: %s", ev.Data)
+		}
+	}
+}
+
+func FuzzGeminiStream(f *testing.F) {
+	fixtureSeeds(f, oaGm, "stream")
+	fixtureSeeds(f, anGm, "stream")
+	f.Add([]byte("data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":{\"name\":\"f\",\"args\":null}},{\"thought\":true,\"thoughtSignature\":\"s\"}]},\"finishReason\":\"STOP\"}]}\r\n\r\n"))
+	f.Add([]byte("data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"}}\n\ndata: {\"error\":{\"code\":500}}\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkOpenAIStream(t, feedAll(NewGeminiToOpenAIStream("m", true), in))
+		checkAnthropicStream(t, feedAll(NewGeminiToAnthropicStream("m"), in))
+	})
+}
+
+func FuzzOpenAIToGeminiStream(f *testing.F) {
+	fixtureSeeds(f, gmOa, "stream")
+	fixtureSeeds(f, an, "stream")
+	f.Add([]byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"f\",\"arguments\":\"{\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkGeminiStream(t, feedAll(NewOpenAIToGeminiStream("m"), in))
+	})
+}
+
+func FuzzAnthropicToGeminiStream(f *testing.F) {
+	fixtureSeeds(f, gmAn, "stream")
+	fixtureSeeds(f, oa, "stream")
+	f.Add([]byte("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{\"a\":[1]}}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":2}\n\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkGeminiStream(t, feedAll(NewAnthropicToGeminiStream("m"), in))
+	})
+}
+
+// FuzzGeminiResponses covers the Gemini answer and error translators:
+// never panic, JSON out whenever there is no error.
+func FuzzGeminiResponses(f *testing.F) {
+	for _, route := range geminiRouteNames {
+		fixtureSeeds(f, route, "response")
+		fixtureSeeds(f, route, "error")
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, tr := range []func([]byte, string) ([]byte, error){GeminiResponseToOpenAI, GeminiResponseToAnthropic, OpenAIResponseToGemini, AnthropicResponseToGemini} {
+			out, err := tr(body, "m")
+			if err == nil && !json.Valid(out) {
+				t.Fatalf("invalid JSON: %s", out)
+			}
+			if err != nil && !errors.Is(err, ErrInvalidResponse) {
+				t.Fatalf("error outside the contract: %v", err)
+			}
+		}
+		for _, status := range []int{0, 400, 413, 529} {
+			for _, tr := range []func([]byte, int) []byte{GeminiErrorToOpenAI, GeminiErrorToAnthropic, OpenAIErrorToGemini, AnthropicErrorToGemini} {
+				if out := tr(body, status); !json.Valid(out) {
+					t.Fatalf("invalid JSON: %s", out)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,374 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is one harness run.
+type Config struct {
+	// BinDir holds burncloud, burncloud-router, burncloud-control and
+	// burncloud-bench (make build and make bench put them in bin/).
+	BinDir string
+	// OutDir receives README.md (the report), results.json and the charts.
+	// Empty writes nothing.
+	OutDir string
+	// Short is the smoke-test mode: seconds, tiny rates, same phases.
+	Short bool
+	// DatabaseURL reaches a Postgres on which the run creates, then drops,
+	// a database for control.
+	DatabaseURL string
+	// NATSServer and RedisServer name the server programs (PATH lookup);
+	// empty means nats-server and redis-server. Without redis-server,
+	// RedisURL names a Redis to use (DB 0 is written to).
+	NATSServer, RedisServer, RedisURL string
+	// GoBenchFile is `go test -bench -benchmem` output to fold into the
+	// report (allocations per operation); empty skips it.
+	GoBenchFile string
+	// ProfileDir: run the router with pprof, write CPU and allocation
+	// profiles under load there, and measure nothing else.
+	ProfileDir string
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// DefaultDatabaseURL is the Postgres the harness uses when Config names none:
+// the machine's, as the tests use it.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// ErrConfig is returned for an unusable Config.
+var ErrConfig = errors.New("bench: bad configuration")
+
+// plan is how long and how hard each phase drives the targets.
+type plan struct {
+	warmup, pause time.Duration
+	oneClient     []fixedRun
+	sweeps        []sweep
+	search        searchSpec
+	searchOn      workload
+	sseOne        time.Duration
+	sseRate       int
+	sseLoad       time.Duration
+	idleN         int
+	idleOpenRate  int
+	idleSettle    time.Duration
+	profile       time.Duration
+	profileRate   int
+}
+
+type fixedRun struct {
+	w    workload
+	rate int
+	d    time.Duration
+}
+
+// sweep drives one workload at rising rates; the load rate's results are
+// the "under load" figures and its allocation counters are read.
+type sweep struct {
+	w     workload
+	rates []int
+	load  int
+	d     time.Duration
+}
+
+func fullPlan() plan {
+	return plan{
+		warmup: time.Second, pause: 300 * time.Millisecond,
+		oneClient: []fixedRun{
+			{wlJSON1K, 200, 10 * time.Second},
+			{wlJSON10K, 200, 5 * time.Second},
+			{wlJSON20ms, 40, 8 * time.Second},
+		},
+		sweeps: []sweep{
+			{w: wlJSON1K, rates: []int{100, 250, 500, 1000, 1500}, load: 500, d: 5 * time.Second},
+			{w: wlJSON10K, rates: []int{500}, load: 500, d: 5 * time.Second},
+			{w: wlJSON20ms, rates: []int{100, 250, 500, 1000}, load: 500, d: 5 * time.Second},
+		},
+		search: searchSpec{Start: 500, Factor: 1.5, Max: 20000, Refine: 2, Step: 4 * time.Second,
+			Pause: 1500 * time.Millisecond, P99Limit: 200 * time.Millisecond},
+		searchOn: wlJSON1K,
+		sseOne:   8 * time.Second, sseRate: 50, sseLoad: 8 * time.Second,
+		idleN: 2000, idleOpenRate: 500, idleSettle: 2 * time.Second,
+		profile: 20 * time.Second, profileRate: 500,
+	}
+}
+
+func shortPlan() plan {
+	d := 400 * time.Millisecond
+	return plan{
+		warmup: 100 * time.Millisecond, pause: 50 * time.Millisecond,
+		oneClient: []fixedRun{{wlJSON1K, 20, d}, {wlJSON10K, 20, d}, {wlJSON20ms, 20, d}},
+		sweeps: []sweep{
+			{w: wlJSON1K, rates: []int{10, 30}, load: 30, d: d},
+			{w: wlJSON10K, rates: []int{20}, load: 20, d: d},
+			{w: wlJSON20ms, rates: []int{20}, load: 20, d: d},
+		},
+		search:   searchSpec{Start: 20, Factor: 2, Max: 40, Step: d, P99Limit: 2 * time.Second},
+		searchOn: wlJSON1K,
+		sseOne:   d, sseRate: 10, sseLoad: d,
+		idleN: 20, idleOpenRate: 200, idleSettle: 200 * time.Millisecond,
+		profile: time.Second, profileRate: 20,
+	}
+}
+
+// Run starts the deployment, measures the three targets and, when
+// cfg.OutDir is set, writes the report there.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.BinDir == "" {
+		return nil, fmt.Errorf("%w: BinDir is required", ErrConfig)
+	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DefaultDatabaseURL
+	}
+	logw := cfg.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(logw, time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+	p := fullPlan()
+	if cfg.Short {
+		p = shortPlan()
+	}
+	began := time.Now()
+	workDir, err := os.MkdirTemp("", "burncloud-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(workDir)
+
+	st, err := startStack(ctx, &cfg, workDir, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	if err := st.checkTargets(ctx); err != nil {
+		return nil, err
+	}
+	r := &runner{ctx: ctx, st: st, p: p, cl: newClients(), logf: logf}
+	defer r.cl.close()
+
+	if cfg.ProfileDir != "" {
+		return nil, r.profile(cfg.ProfileDir)
+	}
+
+	rep := &Report{Date: began.UTC(), Short: cfg.Short, Machine: thisMachine(), Workloads: allWorkloads()}
+	phases := []func(*Report) error{r.oneClient, r.sweeps, r.search, r.streams, r.idle}
+	for _, ph := range phases {
+		if err := ph(rep); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.GoBenchFile != "" {
+		f, err := os.Open(cfg.GoBenchFile)
+		if err != nil {
+			return nil, err
+		}
+		rep.GoBench, err = parseGoBench(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	rep.Seconds = time.Since(began).Seconds()
+	rep.evaluate()
+	if cfg.OutDir != "" {
+		if err := rep.write(cfg.OutDir); err != nil {
+			return nil, err
+		}
+		logf("report written to %s", filepath.Join(cfg.OutDir, reportFile))
+	}
+	return rep, nil
+}
+
+// runner carries one run's phases.
+type runner struct {
+	ctx  context.Context
+	st   *stack
+	p    plan
+	cl   *clients
+	logf func(string, ...any)
+}
+
+func (r *runner) attack(target string, w workload, rate int, d time.Duration, one bool) Attack {
+	cl := r.cl.load[target]
+	if one {
+		cl = r.cl.one[target]
+	}
+	a := attack(r.ctx, cl, target, w, r.st.ep.of(target, w), rate, d, one)
+	sleepCtx(r.ctx, r.p.pause)
+	return a
+}
+
+func (r *runner) logAttack(a Attack) {
+	mode := "load"
+	if a.OneClient {
+		mode = "one client"
+	}
+	r.logf("%-6s %-14s %-10s %5d/s: n=%d p50=%.3fms p99=%.3fms p99.9=%.3fms errors=%d %v",
+		a.Target, a.Workload, mode, a.Rate, a.Requests, ms(a.Latency.P50), ms(a.Latency.P99), ms(a.Latency.P999), a.Errors, a.ErrorKinds)
+}
+
+func (r *runner) oneClient(rep *Report) error {
+	for _, fr := range r.p.oneClient {
+		for _, t := range targetNames {
+			r.attack(t, fr.w, fr.rate, r.p.warmup, true)
+			a := r.attack(t, fr.w, fr.rate, fr.d, true)
+			r.logAttack(a)
+			rep.OneClient = append(rep.OneClient, a)
+		}
+	}
+	return nil
+}
+
+func (r *runner) sweeps(rep *Report) error {
+	for _, sw := range r.p.sweeps {
+		for _, t := range targetNames {
+			r.attack(t, sw.w, sw.rates[0], r.p.warmup, false)
+		}
+		for _, rate := range sw.rates {
+			for _, t := range targetNames {
+				statsURL := ""
+				switch {
+				case rate != sw.load || sw.w != wlJSON1K:
+				case t == targetProxy:
+					statsURL = r.st.proxyStats
+				case t == targetRouter:
+					statsURL = r.st.routerMetrics
+				}
+				var before Stats
+				if statsURL != "" {
+					var err error
+					if before, err = readStats(r.ctx, statsURL); err != nil {
+						return fmt.Errorf("%s counters: %w", t, err)
+					}
+				}
+				a := r.attack(t, sw.w, rate, sw.d, false)
+				r.logAttack(a)
+				rep.Sweeps = append(rep.Sweeps, a)
+				if rate == sw.load {
+					rep.Load = append(rep.Load, a)
+				}
+				if statsURL != "" {
+					after, err := readStats(r.ctx, statsURL)
+					if err != nil {
+						return fmt.Errorf("%s counters: %w", t, err)
+					}
+					rep.Allocs = append(rep.Allocs, allocsOf(t, before, after, a.Requests))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (r *runner) search(rep *Report) error {
+	w := r.p.searchOn
+	for _, t := range targetNames {
+		s := r.p.search.search(r.ctx, t, func(rate int) Attack {
+			a := r.attack(t, w, rate, r.p.search.Step, false)
+			r.logAttack(a)
+			return a
+		})
+		r.logf("%-6s highest sustained rate: %d/s", t, s.MaxRate)
+		rep.Search = append(rep.Search, s)
+	}
+	return nil
+}
+
+func (r *runner) streams(rep *Report) error {
+	for _, one := range []bool{true, false} {
+		for _, t := range targetNames {
+			cl := r.cl.load[t]
+			ep := r.st.ep.of(t, wlSSE)
+			d := r.p.sseLoad
+			if one {
+				d = r.p.sseOne
+			}
+			measureStreams(r.ctx, cl, t, ep, one, r.p.sseRate, r.p.warmup)
+			s := measureStreams(r.ctx, cl, t, ep, one, r.p.sseRate, d)
+			r.logf("%-6s sse one-client=%v: streams=%d ttft p50=%.3fms p99=%.3fms gap p50=%.3fms p99=%.3fms errors=%d %v",
+				t, one, s.Streams, ms(s.TTFT.P50), ms(s.TTFT.P99), ms(s.Gap.P50), ms(s.Gap.P99), s.Errors, s.ErrorKinds)
+			rep.Streams = append(rep.Streams, s)
+			sleepCtx(r.ctx, r.p.pause)
+		}
+	}
+	return nil
+}
+
+func (r *runner) idle(rep *Report) error {
+	for _, t := range []string{targetProxy, targetRouter} {
+		res, err := measureIdle(r.ctx, t, r.st.ep.of(t, wlIdle), r.st.pidOf(t), r.p.idleN, r.p.idleOpenRate, r.p.idleSettle)
+		if err != nil {
+			return err
+		}
+		r.logf("%-6s idle streams=%d rss %d -> %d KiB: %.1f KiB per stream", t, res.Opened, res.RSSBefore>>10, res.RSSAfter>>10, res.PerStream/1024)
+		rep.Idle = append(rep.Idle, res)
+		// Let the closed streams' connections go before the next target.
+		sleepCtx(r.ctx, r.p.idleSettle)
+	}
+	return nil
+}
+
+// profile drives the router under load while taking a CPU profile, then an
+// allocation profile, and writes both to dir.
+func (r *runner) profile(dir string) error {
+	if !r.st.routerProfiled {
+		return fmt.Errorf("%w: the router was not started with pprof", ErrConfig)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	secs := int(r.p.profile.Seconds())
+	for _, prof := range []struct{ name, path string }{
+		{"router-cpu.pprof", fmt.Sprintf("/profile?seconds=%d", secs)},
+		{"router-allocs.pprof", fmt.Sprintf("/allocs?seconds=%d", secs)},
+	} {
+		for _, w := range []workload{wlJSON1K, wlSSE} {
+			done := make(chan error, 1)
+			file := filepath.Join(dir, w.Name+"-"+prof.name)
+			go func() { done <- fetchTo(r.ctx, r.st.pprofURL+prof.path, file) }()
+			a := r.attack(targetRouter, w, r.p.profileRate, r.p.profile+time.Second, false)
+			r.logAttack(a)
+			if err := <-done; err != nil {
+				return fmt.Errorf("profile %s: %w", prof.name, err)
+			}
+			r.logf("wrote %s", file)
+		}
+	}
+	return nil
+}
+
+func fetchTo(ctx context.Context, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w %d from %s", ErrStatus, resp.StatusCode, url)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

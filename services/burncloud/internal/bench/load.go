@@ -1,0 +1,157 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Dist summarises a set of durations with exact (nearest-rank) quantiles.
+type Dist struct {
+	N    int           `json:"n"`
+	P50  time.Duration `json:"p50_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	P999 time.Duration `json:"p999_ns"`
+	Max  time.Duration `json:"max_ns"`
+	Mean time.Duration `json:"mean_ns"`
+}
+
+// distOf sorts ds in place and summarises it.
+func distOf(ds []time.Duration) Dist {
+	if len(ds) == 0 {
+		return Dist{}
+	}
+	slices.Sort(ds)
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return Dist{N: len(ds), P50: quantile(ds, 0.50), P99: quantile(ds, 0.99), P999: quantile(ds, 0.999),
+		Max: ds[len(ds)-1], Mean: sum / time.Duration(len(ds))}
+}
+
+// quantile is the nearest-rank q-quantile of sorted: the smallest value
+// with at least q of the samples at or below it.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(q*float64(len(sorted)) + 0.999999999)
+	rank = min(max(rank, 1), len(sorted))
+	return sorted[rank-1]
+}
+
+// Attack is one fixed-rate, open-loop run of one workload against one target.
+type Attack struct {
+	Target   string  `json:"target"`
+	Workload string  `json:"workload"`
+	Rate     int     `json:"rate"` // offered, requests per second
+	Seconds  float64 `json:"seconds"`
+	// OneClient: a single connection and a single worker (no concurrency).
+	OneClient bool `json:"one_client"`
+	Requests  int  `json:"requests"`
+	Errors    int  `json:"errors"`
+	// Throughput is successful requests per second, waiting for the last
+	// answers included.
+	Throughput float64  `json:"throughput"`
+	Latency    Dist     `json:"latency"`
+	ErrorKinds []string `json:"error_kinds,omitempty"`
+}
+
+// clients keeps one HTTP client per target and mode, so attacks reuse warm
+// connections like a long-lived client would.
+type clients struct {
+	load, one map[string]*http.Client
+}
+
+func newClients() *clients {
+	c := &clients{load: map[string]*http.Client{}, one: map[string]*http.Client{}}
+	for _, t := range targetNames {
+		c.load[t] = newClient(0)
+		c.one[t] = newClient(1)
+	}
+	return c
+}
+
+// newClient is a client without proxy or compression; maxConns 0 is unbounded.
+func newClient(maxConns int) *http.Client {
+	tr := &http.Transport{
+		Proxy:               func(*http.Request) (*url.URL, error) { return nil, nil },
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0,
+		MaxIdleConnsPerHost: 4096,
+		MaxConnsPerHost:     maxConns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, Timeout: 15 * time.Second}
+}
+
+func (c *clients) close() {
+	for _, m := range []map[string]*http.Client{c.load, c.one} {
+		for _, cl := range m {
+			cl.CloseIdleConnections()
+		}
+	}
+}
+
+// maxWorkers bounds the attacker's concurrency: a target that falls behind
+// gets at most this many requests in flight, then the offered rate drops
+// and the run shows it.
+const maxWorkers = 2000
+
+// attack drives ep at rate requests per second for d with vegeta, open
+// loop: a slow answer never delays the next request, up to maxWorkers in
+// flight (one in one-client mode).
+func attack(ctx context.Context, cl *http.Client, target string, w workload, ep endpoint, rate int, d time.Duration, oneClient bool) Attack {
+	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(0)}
+	if oneClient {
+		opts = append(opts, vegeta.Workers(1), vegeta.MaxWorkers(1))
+	} else {
+		opts = append(opts, vegeta.Workers(uint64(min(rate/50+4, 64))), vegeta.MaxWorkers(maxWorkers))
+	}
+	atk := vegeta.NewAttacker(opts...)
+	tgt := vegeta.Target{Method: http.MethodPost, URL: ep.url, Body: ep.body, Header: ep.header}
+	pacer := vegeta.ConstantPacer{Freq: rate, Per: time.Second}
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+
+	res := Attack{Target: target, Workload: w.Name, Rate: rate, Seconds: d.Seconds(), OneClient: oneClient}
+	var m vegeta.Metrics
+	lat := make([]time.Duration, 0, int(float64(rate)*d.Seconds())+16)
+	kinds := map[string]bool{}
+	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), pacer, d, w.Name) {
+		m.Add(r)
+		lat = append(lat, r.Latency)
+		if r.Error != "" || r.Code != http.StatusOK {
+			res.Errors++
+			if len(kinds) < 5 {
+				kinds[errorKind(r)] = true
+			}
+		}
+	}
+	m.Close()
+	res.Requests = int(m.Requests)
+	res.Throughput = m.Throughput
+	res.Latency = distOf(lat)
+	for k := range kinds {
+		res.ErrorKinds = append(res.ErrorKinds, k)
+	}
+	slices.Sort(res.ErrorKinds)
+	return res
+}
+
+func errorKind(r *vegeta.Result) string {
+	if r.Error != "" {
+		if len(r.Error) > 120 {
+			return r.Error[:120]
+		}
+		return r.Error
+	}
+	return http.StatusText(int(r.Code))
+}

@@ -1,0 +1,446 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Files a run writes into its output directory.
+const (
+	reportFile  = "README.md"
+	resultsFile = "results.json"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Date      time.Time  `json:"date"`
+	Short     bool       `json:"short"`
+	Seconds   float64    `json:"seconds"`
+	Machine   Machine    `json:"machine"`
+	Workloads []workload `json:"workloads"`
+	OneClient []Attack   `json:"one_client"`
+	Load      []Attack   `json:"load"`
+	Sweeps    []Attack   `json:"sweeps"`
+	Search    []Search   `json:"search"`
+	Streams   []Streams  `json:"streams"`
+	Idle      []Idle     `json:"idle"`
+	Allocs    []Allocs   `json:"allocs"`
+	GoBench   []GoBench  `json:"go_bench,omitempty"`
+	Budget    []Check    `json:"budget"`
+	Charts    []string   `json:"charts"`
+}
+
+// Check is one criterion of the budget: the router's figure against the
+// bare proxy's.
+type Check struct {
+	Criterion string  `json:"criterion"`
+	Unit      string  `json:"unit"`
+	Proxy     float64 `json:"proxy"`
+	Router    float64 `json:"router"`
+	// Ratio is Router / Proxy; 0 when Proxy is not positive (see Note).
+	Ratio float64 `json:"ratio"`
+	Limit float64 `json:"limit"`
+	// AtLeast: the ratio must reach Limit (throughput); otherwise stay
+	// at or under it.
+	AtLeast bool   `json:"at_least,omitempty"`
+	Pass    bool   `json:"pass"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Budget limits of DESIGN §7.
+const (
+	budgetLatency    = 1.5
+	budgetThroughput = 0.8
+	budgetTTFT       = 1.5
+	budgetIdleMemory = 1.5
+)
+
+// Errors counts every failed request or stream of the run.
+func (r *Report) Errors() int {
+	n := 0
+	for _, set := range [][]Attack{r.OneClient, r.Sweeps} {
+		for _, a := range set {
+			n += a.Errors
+		}
+	}
+	for _, s := range r.Streams {
+		n += s.Errors
+	}
+	return n
+}
+
+// Passed reports whether every budget check passed.
+func (r *Report) Passed() bool {
+	for _, c := range r.Budget {
+		if !c.Pass {
+			return false
+		}
+	}
+	return len(r.Budget) > 0
+}
+
+func findAttack(list []Attack, target, wl string) (Attack, bool) {
+	for _, a := range list {
+		if a.Target == target && a.Workload == wl {
+			return a, true
+		}
+	}
+	return Attack{}, false
+}
+
+func findStreams(list []Streams, target string, one bool) (Streams, bool) {
+	for _, s := range list {
+		if s.Target == target && s.OneClient == one {
+			return s, true
+		}
+	}
+	return Streams{}, false
+}
+
+// quantiles the budget looks at.
+var budgetQuantiles = []struct {
+	name string
+	of   func(Dist) time.Duration
+}{
+	{"p50", func(d Dist) time.Duration { return d.P50 }},
+	{"p99", func(d Dist) time.Duration { return d.P99 }},
+}
+
+// ratioCheck compares router with proxy. A proxy figure that is not
+// positive cannot be divided by: the check passes only if the router's is
+// no larger.
+func ratioCheck(name, unit string, proxy, router, limit float64, atLeast bool) Check {
+	c := Check{Criterion: name, Unit: unit, Proxy: proxy, Router: router, Limit: limit, AtLeast: atLeast}
+	if proxy <= 0 {
+		c.Pass = router <= proxy
+		c.Note = "the bare proxy added nothing measurable"
+		return c
+	}
+	c.Ratio = router / proxy
+	if atLeast {
+		c.Pass = c.Ratio >= limit
+	} else {
+		c.Pass = c.Ratio <= limit
+	}
+	return c
+}
+
+// evaluate fills Budget from the measurements.
+func (r *Report) evaluate() {
+	r.Budget = nil
+	latency := []struct {
+		mode string
+		list []Attack
+	}{{"one client", r.OneClient}, {"under load", r.Load}}
+	for _, set := range latency {
+		for _, w := range []workload{wlJSON1K, wlJSON10K, wlJSON20ms} {
+			d, ok1 := findAttack(set.list, targetDirect, w.Name)
+			p, ok2 := findAttack(set.list, targetProxy, w.Name)
+			rt, ok3 := findAttack(set.list, targetRouter, w.Name)
+			if !ok1 || !ok2 || !ok3 {
+				continue
+			}
+			for _, q := range budgetQuantiles {
+				name := fmt.Sprintf("added latency %s, %s, %s (%d/s)", q.name, set.mode, w.Name, d.Rate)
+				r.Budget = append(r.Budget, ratioCheck(name, "ms",
+					ms(q.of(p.Latency)-q.of(d.Latency)), ms(q.of(rt.Latency)-q.of(d.Latency)), budgetLatency, false))
+			}
+		}
+	}
+	var px, rt Search
+	for _, s := range r.Search {
+		switch s.Target {
+		case targetProxy:
+			px = s
+		case targetRouter:
+			rt = s
+		}
+	}
+	if px.Target != "" && rt.Target != "" {
+		c := ratioCheck("highest sustained rate, zero errors (json-1kb)", "req/s", float64(px.MaxRate), float64(rt.MaxRate), budgetThroughput, true)
+		if px.Capped {
+			c.Note = "the bare proxy reached the search's ceiling"
+		}
+		r.Budget = append(r.Budget, c)
+	}
+	for _, one := range []bool{true, false} {
+		d, ok1 := findStreams(r.Streams, targetDirect, one)
+		p, ok2 := findStreams(r.Streams, targetProxy, one)
+		s, ok3 := findStreams(r.Streams, targetRouter, one)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		mode := "one client"
+		if !one {
+			mode = fmt.Sprintf("under load (%d streams/s)", d.Rate)
+		}
+		r.Budget = append(r.Budget, ratioCheck("added time to first token p50, "+mode, "ms",
+			ms(p.TTFT.P50-d.TTFT.P50), ms(s.TTFT.P50-d.TTFT.P50), budgetTTFT, false))
+	}
+	var pi, ri Idle
+	for _, i := range r.Idle {
+		switch i.Target {
+		case targetProxy:
+			pi = i
+		case targetRouter:
+			ri = i
+		}
+	}
+	if pi.Target != "" && ri.Target != "" {
+		r.Budget = append(r.Budget, ratioCheck(fmt.Sprintf("memory per idle open stream (%d streams)", pi.Opened), "KiB",
+			pi.PerStream/1024, ri.PerStream/1024, budgetIdleMemory, false))
+	}
+}
+
+// write puts the report, the raw results and the charts into dir.
+func (r *Report) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	charts, err := writeCharts(r, dir)
+	if err != nil {
+		return err
+	}
+	r.Charts = charts
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, resultsFile), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, reportFile), []byte(r.Markdown()), 0o644)
+}
+
+// fmtMS prints a duration in milliseconds; signed prints a + on positives.
+func fmtMS(d time.Duration, signed bool) string {
+	v := ms(d)
+	if signed && v >= 0 {
+		return fmt.Sprintf("+%.3f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func triple(d Dist, base *Dist) string {
+	if base == nil {
+		return fmtMS(d.P50, false) + " / " + fmtMS(d.P99, false) + " / " + fmtMS(d.P999, false)
+	}
+	return fmtMS(d.P50-base.P50, true) + " / " + fmtMS(d.P99-base.P99, true) + " / " + fmtMS(d.P999-base.P999, true)
+}
+
+func verdict(pass bool) string {
+	if pass {
+		return "✅ pass"
+	}
+	return "❌ fail"
+}
+
+// Summary is the budget table alone, for the README's Performance section.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	b.WriteString("| criterion (router ÷ bare proxy) | bare proxy | router | ratio | budget | result |\n")
+	b.WriteString("|---|--:|--:|--:|--:|---|\n")
+	for _, c := range r.Budget {
+		op := "≤"
+		if c.AtLeast {
+			op = "≥"
+		}
+		ratio := fmt.Sprintf("%.2f×", c.Ratio)
+		if c.Ratio == 0 && c.Proxy <= 0 {
+			ratio = "—"
+		}
+		res := verdict(c.Pass)
+		if c.Note != "" {
+			res += " (" + c.Note + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s %s | %s %s | %s | %s %.1f× | %s |\n", c.Criterion,
+			fmtNum(c.Proxy), c.Unit, fmtNum(c.Router), c.Unit, ratio, op, c.Limit, res)
+	}
+	return b.String()
+}
+
+func fmtNum(v float64) string {
+	switch {
+	case v == float64(int64(v)) && (v >= 100 || v <= -100):
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10 || v <= -10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// MachineLine describes the machine in one line.
+func (r *Report) MachineLine() string {
+	m := r.Machine
+	return fmt.Sprintf("%d × %s, %d GiB, Linux %s, %s", m.CPUs, orUnknown(m.CPUModel), m.MemoryGiB, orUnknown(m.Kernel), m.Go)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// Markdown is the full report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	mode := "full run"
+	if r.Short {
+		mode = "short (smoke) run: tiny rates, numbers not meaningful"
+	}
+	fmt.Fprintf(&b, "# BurnCloud router performance\n\n")
+	fmt.Fprintf(&b, "%s, %s, %.0f s, on %s.\n\n", r.Date.Format("2006-01-02 15:04 UTC"), mode, r.Seconds, r.MachineLine())
+	b.WriteString(`Every part runs as its own process on this machine: the fake upstream (` + "`burncloud fake-upstream`" + `),
+the bare proxy (` + "`httputil.ReverseProxy`" + `, ` + "`burncloud-bench proxy`" + `), and ` + "`burncloud-router`" + ` with auth, limits and
+quota reservations in Redis (a private ` + "`redis-server`" + `), usage extraction, pricing and usage events spooled and
+published to NATS JetStream (a private ` + "`nats-server`" + `), its snapshot pushed by ` + "`burncloud-control`" + ` on Postgres.
+Load comes from the harness process with vegeta (open loop, fixed rates) on the same cores.
+**Added latency** is a target's quantile minus the direct (fake upstream) quantile at the same rate; times are in ms.
+`)
+	b.WriteString("\n## Budget (DESIGN §7)\n\n")
+	b.WriteString(r.Summary())
+	fmt.Fprintf(&b, "\nErrors in the whole run: %d.\n", r.Errors())
+
+	b.WriteString("\n## Workloads\n\n| workload | fake upstream scenario | what |\n|---|---|---|\n")
+	for _, w := range r.Workloads {
+		fmt.Fprintf(&b, "| %s | `%s` | %s |\n", w.Name, w.Scenario, w.Doc)
+	}
+
+	for _, set := range []struct {
+		title, doc string
+		list       []Attack
+	}{
+		{"One client", "One connection, one request at a time, at a fixed rate.", r.OneClient},
+		{"Under load", "Open loop at a fixed rate, as many connections as needed.", r.Load},
+	} {
+		fmt.Fprintf(&b, "\n## Latency: %s\n\n%s\n\n", strings.ToLower(set.title), set.doc)
+		b.WriteString("| workload | rate | direct p50 / p99 / p99.9 | bare proxy added | router added | requests | errors (d/p/r) |\n")
+		b.WriteString("|---|--:|---|---|---|--:|---|\n")
+		for _, w := range []workload{wlJSON1K, wlJSON10K, wlJSON20ms} {
+			d, ok1 := findAttack(set.list, targetDirect, w.Name)
+			p, ok2 := findAttack(set.list, targetProxy, w.Name)
+			rt, ok3 := findAttack(set.list, targetRouter, w.Name)
+			if !ok1 || !ok2 || !ok3 {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %d/s | %s | %s | %s | %d | %d/%d/%d |\n", w.Name, d.Rate, triple(d.Latency, nil),
+				triple(p.Latency, &d.Latency), triple(rt.Latency, &d.Latency), d.Requests, d.Errors, p.Errors, rt.Errors)
+		}
+	}
+
+	b.WriteString("\n## Latency against offered rate\n\n")
+	for _, w := range []workload{wlJSON1K, wlJSON20ms, wlJSON10K} {
+		rates := sweepRates(r.Sweeps, w.Name)
+		if len(rates) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "**%s** — p50 / p99 (ms)\n\n| rate | direct | bare proxy | router | errors (d/p/r) |\n|--:|---|---|---|---|\n", w.Name)
+		for _, rate := range rates {
+			var cells [3]string
+			var errs [3]int
+			for i, t := range targetNames {
+				for _, a := range r.Sweeps {
+					if a.Target == t && a.Workload == w.Name && a.Rate == rate {
+						cells[i] = fmtMS(a.Latency.P50, false) + " / " + fmtMS(a.Latency.P99, false)
+						errs[i] = a.Errors
+					}
+				}
+			}
+			fmt.Fprintf(&b, "| %d/s | %s | %s | %s | %d/%d/%d |\n", rate, cells[0], cells[1], cells[2], errs[0], errs[1], errs[2])
+		}
+		b.WriteString("\n")
+	}
+	for _, c := range r.Charts {
+		fmt.Fprintf(&b, "![%s](%s)\n\n", strings.TrimSuffix(c, ".png"), c)
+	}
+
+	if len(r.Search) > 0 {
+		b.WriteString("## Throughput\n\nStep search on json-1kb: the rate grows until a step fails, then is bisected. A step passes with zero\n")
+		fmt.Fprintf(&b, "errors, at least 97%% of the offered rate delivered and p99 under %.0f ms.\n\n", r.Search[0].Limit)
+		b.WriteString("| target | highest sustained rate | steps (rate: delivered/s, p99 ms, verdict) |\n|---|--:|---|\n")
+		for _, s := range r.Search {
+			var steps []string
+			for _, st := range s.Steps {
+				v := "ok"
+				if !st.Pass {
+					v = st.Why
+				}
+				steps = append(steps, fmt.Sprintf("%d: %.0f, %.1f, %s", st.Rate, st.Throughput, st.P99MS, v))
+			}
+			capped := ""
+			if s.Capped {
+				capped = " (ceiling)"
+			}
+			fmt.Fprintf(&b, "| %s | %d/s%s | %s |\n", s.Target, s.MaxRate, capped, strings.Join(steps, "; "))
+		}
+	}
+
+	if len(r.Streams) > 0 {
+		b.WriteString("\n## Streaming\n\nWorkload sse; the client times each content event when it reads it. TTFT: request sent to first content\nevent. Gap: between consecutive content events of a stream (the upstream paces them 5 ms apart).\n\n")
+		b.WriteString("| mode | target | streams | TTFT p50 / p99 | added TTFT p50 / p99 | gap p50 / p99 | added gap p50 / p99 | errors |\n")
+		b.WriteString("|---|---|--:|---|---|---|---|--:|\n")
+		for _, one := range []bool{true, false} {
+			d, ok := findStreams(r.Streams, targetDirect, one)
+			if !ok {
+				continue
+			}
+			mode := "one client"
+			if !one {
+				mode = fmt.Sprintf("%d streams/s", d.Rate)
+			}
+			for _, t := range targetNames {
+				s, ok := findStreams(r.Streams, t, one)
+				if !ok {
+					continue
+				}
+				addT, addG := "—", "—"
+				if t != targetDirect {
+					addT = fmtMS(s.TTFT.P50-d.TTFT.P50, true) + " / " + fmtMS(s.TTFT.P99-d.TTFT.P99, true)
+					addG = fmtMS(s.Gap.P50-d.Gap.P50, true) + " / " + fmtMS(s.Gap.P99-d.Gap.P99, true)
+				}
+				fmt.Fprintf(&b, "| %s | %s | %d | %s / %s | %s | %s / %s | %s | %d |\n", mode, t, s.Streams,
+					fmtMS(s.TTFT.P50, false), fmtMS(s.TTFT.P99, false), addT, fmtMS(s.Gap.P50, false), fmtMS(s.Gap.P99, false), addG, s.Errors)
+			}
+		}
+	}
+
+	if len(r.Idle) > 0 {
+		b.WriteString("\n## Memory per idle open stream\n\nStreams of workload idle-stream are opened and held until each delivered its first event; the process's\nVmRSS (/proc/PID/status) is read before and after, and the difference divided by the streams.\n\n")
+		b.WriteString("| target | streams | RSS before | RSS after | per stream |\n|---|--:|--:|--:|--:|\n")
+		for _, i := range r.Idle {
+			fmt.Fprintf(&b, "| %s | %d | %.1f MiB | %.1f MiB | %.1f KiB |\n", i.Target, i.Opened,
+				float64(i.RSSBefore)/(1<<20), float64(i.RSSAfter)/(1<<20), i.PerStream/1024)
+		}
+	}
+
+	if len(r.Allocs) > 0 {
+		b.WriteString("\n## Allocations\n\nHeap allocations of the whole process per request while it served json-1kb under load (runtime counters:\nthe bare proxy's own, the router's go_memstats_* on /metrics), background work included.\n\n")
+		b.WriteString("| target | requests | allocs / request | bytes / request |\n|---|--:|--:|--:|\n")
+		for _, a := range r.Allocs {
+			fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f |\n", a.Target, a.Requests, a.PerRequest, a.BytesPerReq)
+		}
+	}
+	if len(r.GoBench) > 0 {
+		b.WriteString("\nGo benchmarks (`make bench`, in-process, `-benchmem`):\n\n| benchmark | ns/op | B/op | allocs/op |\n|---|--:|--:|--:|\n")
+		for _, g := range r.GoBench {
+			fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f |\n", g.Name, g.NsPerOp, g.BytesPerOp, g.AllocsPerOp)
+		}
+	}
+	return b.String()
+}
+
+// sweepRates are the rates a workload was swept at, in order.
+func sweepRates(list []Attack, wl string) []int {
+	var rates []int
+	for _, a := range list {
+		if a.Workload == wl && a.Target == targetDirect {
+			rates = append(rates, a.Rate)
+		}
+	}
+	return rates
+}

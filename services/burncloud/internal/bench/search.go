@@ -1,0 +1,114 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// searchSpec is the step search for the highest sustained rate.
+type searchSpec struct {
+	Start  int     // first rate tried
+	Factor float64 // growth while steps pass
+	Max    int     // never tried above this
+	Refine int     // bisection steps between the last pass and the first failure
+	Step   time.Duration
+	Pause  time.Duration // between steps, for queues to drain
+	// P99Limit: a step whose p99 is above it did not keep up.
+	P99Limit time.Duration
+}
+
+// Search is the step search's outcome for one target.
+type Search struct {
+	Target string `json:"target"`
+	// MaxRate is the highest rate that passed: zero errors, at least 97%
+	// of the offered rate delivered and p99 under the limit.
+	MaxRate int     `json:"max_rate"`
+	Capped  bool    `json:"capped"` // every rate up to Max passed
+	Steps   []Step  `json:"steps"`
+	Limit   float64 `json:"p99_limit_ms"`
+}
+
+// Step is one rate of the search.
+type Step struct {
+	Rate       int     `json:"rate"`
+	Throughput float64 `json:"throughput"`
+	Errors     int     `json:"errors"`
+	P99MS      float64 `json:"p99_ms"`
+	Pass       bool    `json:"pass"`
+	Why        string  `json:"why,omitempty"`
+}
+
+// judge decides whether a step sustained its rate.
+func (s searchSpec) judge(a Attack) Step {
+	st := Step{Rate: a.Rate, Throughput: a.Throughput, Errors: a.Errors, P99MS: ms(a.Latency.P99)}
+	switch {
+	case a.Requests == 0:
+		st.Why = "no request sent"
+	case a.Errors > 0:
+		st.Why = fmt.Sprintf("%d errors", a.Errors)
+	case a.Throughput < 0.97*float64(a.Rate):
+		st.Why = fmt.Sprintf("delivered %.0f/s", a.Throughput)
+	case a.Latency.P99 > s.P99Limit:
+		st.Why = fmt.Sprintf("p99 %.1f ms", ms(a.Latency.P99))
+	default:
+		st.Pass = true
+	}
+	return st
+}
+
+// search grows the rate by Factor until a step fails (or Max), then
+// bisects between the last pass and the first failure Refine times.
+func (s searchSpec) search(ctx context.Context, target string, run func(rate int) Attack) Search {
+	res := Search{Target: target, Limit: ms(s.P99Limit)}
+	try := func(rate int) bool {
+		st := s.judge(run(rate))
+		res.Steps = append(res.Steps, st)
+		if st.Pass && rate > res.MaxRate {
+			res.MaxRate = rate
+		}
+		if s.Pause > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.Pause):
+			}
+		}
+		return st.Pass
+	}
+	fail := 0
+	for rate := s.Start; ctx.Err() == nil; {
+		if !try(rate) {
+			fail = rate
+			break
+		}
+		if rate >= s.Max {
+			res.Capped = true
+			return res
+		}
+		rate = min(max(int(float64(rate)*s.Factor), rate+1), s.Max)
+	}
+	lo := res.MaxRate
+	for i := 0; i < s.Refine && ctx.Err() == nil; i++ {
+		mid := roundRate((lo + fail) / 2)
+		if mid <= lo || mid >= fail {
+			break
+		}
+		if try(mid) {
+			lo = mid
+		} else {
+			fail = mid
+		}
+	}
+	return res
+}
+
+// roundRate rounds to two significant digits, so reported rates read well.
+func roundRate(r int) int {
+	unit := 1
+	for r/unit >= 100 {
+		unit *= 10
+	}
+	return r / unit * unit
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
