@@ -30,6 +30,9 @@ var (
 	// ErrInvalidEvent: Settle refused a batch holding an event without an
 	// id or a time; nothing of the batch was written.
 	ErrInvalidEvent = errors.New("store: invalid usage event")
+	// ErrMissingField: a write lacks a field the store keeps as NOT NULL
+	// and has no default for (a group without a ratio); nothing was written.
+	ErrMissingField = errors.New("store: required field not set")
 )
 
 // DefaultPageSize is the page size used when Page.Size <= 0.
@@ -113,12 +116,14 @@ type SettleResult struct {
 // Tx is every read and write on admin resources. Writes append to the change
 // log under one serialized revision per transaction.
 //
-// Inside InTx, a call failing with ErrNotFound, ErrAlreadyExists or ErrInUse
-// leaves the transaction usable, so a caller may try a create and fall back
-// to an update. A new store holds the group "default" (ratio 1.0); a user's
+// Inside InTx, a call failing with ErrNotFound, ErrAlreadyExists, ErrInUse
+// or ErrMissingField leaves the transaction usable, so a caller may try a
+// create and fall back to an update. A new store holds the group "default" (ratio 1.0); a user's
 // empty group means it. A user's group must exist (ErrNotFound otherwise); a
 // group with users cannot be deleted (ErrInUse); deleting a user deletes its
 // tokens (each leaves a tombstone). Limits with no field set read back as nil.
+// A group written without a ratio fails with ErrMissingField (the store does
+// not pick a default price); a group read back always has one.
 // Settlement locks users before tokens; a transaction writing both should
 // do the same, or it may lose a deadlock against a settling batch.
 type Tx interface {

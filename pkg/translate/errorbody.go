@@ -136,6 +136,21 @@ func fallbackMessage(status int) string {
 // HTTP status) into an OpenAI error body. An unreadable body gives an error
 // chosen by status.
 func AnthropicErrorToOpenAI(body []byte, status int) []byte {
+	e := readAnthropicError(body, status)
+	typ, code := anTypeToOpenAI(e.Type, status)
+	return appendOpenAIError(nil, e.Message, typ, code)
+}
+
+// OpenAIErrorToAnthropic translates an OpenAI error body (answered with HTTP
+// status) into an Anthropic error body.
+func OpenAIErrorToAnthropic(body []byte, status int) []byte {
+	typ, message := readOpenAIError(body, status)
+	return appendAnthropicError(nil, typ, message)
+}
+
+// readAnthropicError reads an Anthropic error body; an unreadable one, or
+// one without a message, gets a message chosen by status.
+func readAnthropicError(body []byte, status int) anError {
 	var in anErrorBody
 	var e anError
 	if json.Unmarshal(body, &in) == nil && in.Error != nil {
@@ -144,24 +159,29 @@ func AnthropicErrorToOpenAI(body []byte, status int) []byte {
 	if e.Message == "" {
 		e.Message = fallbackMessage(status)
 	}
-	typ, code := anTypeToOpenAI(e.Type, status)
-	return appendOpenAIError(nil, e.Message, typ, code)
+	return e
 }
 
-// OpenAIErrorToAnthropic translates an OpenAI error body (answered with HTTP
-// status) into an Anthropic error body.
-func OpenAIErrorToAnthropic(body []byte, status int) []byte {
+// readOpenAIError reads an OpenAI error body as an Anthropic error type and
+// a message (see oaErrorType).
+func readOpenAIError(body []byte, status int) (typ, message string) {
 	var in oaErrorBody
 	var e oaError
 	if json.Unmarshal(body, &in) == nil && in.Error != nil {
 		e = *in.Error
 	}
+	return oaErrorType(e, status)
+}
+
+// oaErrorType gives an OpenAI error object's Anthropic error type and its
+// message, chosen by status when it has none (status is 0 inside a stream).
+func oaErrorType(e oaError, status int) (typ, message string) {
 	if e.Message == "" {
 		e.Message = fallbackMessage(status)
 	}
 	var code string
 	_ = json.Unmarshal(e.Code, &code) // a number or null leaves it empty
-	return appendAnthropicError(nil, oaToAnthropicType(e.Type, code, status), e.Message)
+	return oaToAnthropicType(e.Type, code, status), e.Message
 }
 
 func appendOpenAIError(b []byte, message, typ, code string) []byte {

@@ -158,30 +158,14 @@ func GeminiErrorToAnthropic(body []byte, status int) []byte {
 // OpenAIErrorToGemini translates an OpenAI error body (answered with HTTP
 // status, 0 inside a stream) into a Gemini error body.
 func OpenAIErrorToGemini(body []byte, status int) []byte {
-	var in oaErrorBody
-	var e oaError
-	if json.Unmarshal(body, &in) == nil && in.Error != nil {
-		e = *in.Error
-	}
-	if e.Message == "" {
-		e.Message = fallbackMessage(status)
-	}
-	var code string
-	_ = json.Unmarshal(e.Code, &code)
-	return geminiErrorFor(nil, oaToAnthropicType(e.Type, code, status), status, e.Message)
+	typ, message := readOpenAIError(body, status)
+	return geminiErrorFor(nil, typ, status, message)
 }
 
 // AnthropicErrorToGemini translates an Anthropic error body (answered with
 // HTTP status, 0 inside a stream) into a Gemini error body.
 func AnthropicErrorToGemini(body []byte, status int) []byte {
-	var in anErrorBody
-	var e anError
-	if json.Unmarshal(body, &in) == nil && in.Error != nil {
-		e = *in.Error
-	}
-	if e.Message == "" {
-		e.Message = fallbackMessage(status)
-	}
+	e := readAnthropicError(body, status)
 	if e.Type == "" {
 		e.Type = statusToAnthropic(status)
 	}

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -22,14 +21,6 @@ func checkGeminiRequest(t *testing.T, out []byte, err error) {
 	}
 	if kind(v["contents"]) != '[' || v["model"] != nil || v["stream"] != nil {
 		t.Fatalf("not a Gemini body: %s", out)
-	}
-}
-
-func seedCases(f *testing.F, route string, cases []unsupportedCase) {
-	for _, tc := range cases {
-		if tc.route == route {
-			f.Add([]byte(tc.body))
-		}
 	}
 }
 
@@ -79,69 +70,6 @@ func FuzzGeminiToAnthropic(f *testing.F) {
 			checkRequest(t, out, err)
 		}
 	})
-}
-
-// checkOpenAIStream: JSON chunks, ending in [DONE] or an error chunk and in
-// nothing else.
-func checkOpenAIStream(t *testing.T, out []byte) {
-	events := outputEvents(t, out)
-	if len(events) == 0 {
-		t.Fatal("no terminating event")
-	}
-	last := events[len(events)-1].Data
-	if string(last) != "[DONE]" && !bytes.HasPrefix(last, []byte(`{"error":`)) {
-		t.Fatalf("stream ends with %s, want [DONE] or an error", last)
-	}
-	for _, ev := range events[:len(events)-1] {
-		if len(ev.Name) > 0 || string(ev.Data) == "[DONE]" || bytes.HasPrefix(ev.Data, []byte(`{"error":`)) {
-			t.Fatalf("terminator or event name before the end: %s %s", ev.Name, ev.Data)
-		}
-	}
-}
-
-// checkAnthropicStream: named events matching their data's type, blocks
-// that open and close one at a time, ending in message_stop or error.
-func checkAnthropicStream(t *testing.T, out []byte) {
-	events := outputEvents(t, out)
-	if len(events) == 0 {
-		t.Fatal("no terminating event")
-	}
-	open := -1
-	for i, ev := range events {
-		name := string(ev.Name)
-		var d struct {
-			Type  string `json:"type"`
-			Index int    `json:"index"`
-		}
-		if err := json.Unmarshal(ev.Data, &d); err != nil || d.Type != name {
-			t.Fatalf("event %q with data %s", name, ev.Data)
-		}
-		last := i == len(events)-1
-		switch name {
-		case "message_stop", "error":
-			if !last {
-				t.Fatalf("%s before the end", name)
-			}
-		case "content_block_start":
-			if open >= 0 {
-				t.Fatalf("block %d starts while %d is open", d.Index, open)
-			}
-			open = d.Index
-		case "content_block_delta", "content_block_stop":
-			if d.Index != open {
-				t.Fatalf("%s for block %d while %d is open", name, d.Index, open)
-			}
-			if name == "content_block_stop" {
-				open = -1
-			}
-		}
-		if last && name != "message_stop" && name != "error" {
-			t.Fatalf("stream ends with %s", name)
-		}
-	}
-	if string(events[0].Name) != "message_start" && string(events[0].Name) != "error" {
-		t.Fatalf("stream starts with %s", events[0].Name)
-	}
 }
 
 // checkGeminiStream: unnamed events, each a GenerateContentResponse; the
@@ -216,21 +144,7 @@ func FuzzGeminiResponses(f *testing.F) {
 		fixtureSeeds(f, route, "error")
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, tr := range []func([]byte, string) ([]byte, error){GeminiResponseToOpenAI, GeminiResponseToAnthropic, OpenAIResponseToGemini, AnthropicResponseToGemini} {
-			out, err := tr(body, "m")
-			if err == nil && !json.Valid(out) {
-				t.Fatalf("invalid JSON: %s", out)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidResponse) {
-				t.Fatalf("error outside the contract: %v", err)
-			}
-		}
-		for _, status := range []int{0, 400, 413, 529} {
-			for _, tr := range []func([]byte, int) []byte{GeminiErrorToOpenAI, GeminiErrorToAnthropic, OpenAIErrorToGemini, AnthropicErrorToGemini} {
-				if out := tr(body, status); !json.Valid(out) {
-					t.Fatalf("invalid JSON: %s", out)
-				}
-			}
-		}
+		checkResponses(t, body, GeminiResponseToOpenAI, GeminiResponseToAnthropic, OpenAIResponseToGemini, AnthropicResponseToGemini)
+		checkErrors(t, body, []int{0, 400, 413, 529}, GeminiErrorToOpenAI, GeminiErrorToAnthropic, OpenAIErrorToGemini, AnthropicErrorToGemini)
 	})
 }

@@ -52,13 +52,18 @@ func checkRequest(t *testing.T, out []byte, err error) {
 	}
 }
 
-func FuzzOpenAIChatToAnthropic(f *testing.F) {
-	fixtureSeeds(f, oa, "request")
-	for _, tc := range unsupportedCases {
-		if tc.route == oa {
+// seedCases adds the bodies of the cases of route.
+func seedCases(f *testing.F, route string, cases []unsupportedCase) {
+	for _, tc := range cases {
+		if tc.route == route {
 			f.Add([]byte(tc.body))
 		}
 	}
+}
+
+func FuzzOpenAIChatToAnthropic(f *testing.F) {
+	fixtureSeeds(f, oa, "request")
+	seedCases(f, oa, unsupportedCases)
 	f.Add([]byte(`{"model":"m","messages":[{"role":"tool","tool_call_id":"a","content":"x"},{"role":"tool","tool_call_id":"b","content":[]}],"reasoning_effort":"xhigh"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		out, err := OpenAIChatToAnthropic(body, Options{DefaultMaxTokens: 4096})
@@ -70,11 +75,7 @@ func FuzzOpenAIChatToAnthropic(f *testing.F) {
 
 func FuzzAnthropicToOpenAIChat(f *testing.F) {
 	fixtureSeeds(f, an, "request")
-	for _, tc := range unsupportedCases {
-		if tc.route == an {
-			f.Add([]byte(tc.body))
-		}
-	}
+	seedCases(f, an, unsupportedCases)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		out, err := AnthropicToOpenAIChat(body, Options{})
 		checkRequest(t, out, err)
@@ -126,25 +127,75 @@ func outputEvents(t *testing.T, out []byte) []sse.Event {
 	}
 }
 
+// checkOpenAIStream: JSON chunks without event names, ending in [DONE] or
+// an error chunk and in nothing else.
+func checkOpenAIStream(t *testing.T, out []byte) {
+	events := outputEvents(t, out)
+	if len(events) == 0 {
+		t.Fatal("no terminating event")
+	}
+	last := events[len(events)-1].Data
+	if string(last) != "[DONE]" && !bytes.HasPrefix(last, []byte(`{"error":`)) {
+		t.Fatalf("stream ends with %s, want [DONE] or an error", last)
+	}
+	for _, ev := range events[:len(events)-1] {
+		if len(ev.Name) > 0 || string(ev.Data) == "[DONE]" || bytes.HasPrefix(ev.Data, []byte(`{"error":`)) {
+			t.Fatalf("terminator or event name before the end: %s %s", ev.Name, ev.Data)
+		}
+	}
+}
+
+// checkAnthropicStream: named events matching their data's type, blocks
+// that open and close one at a time, ending in message_stop or error.
+func checkAnthropicStream(t *testing.T, out []byte) {
+	events := outputEvents(t, out)
+	if len(events) == 0 {
+		t.Fatal("no terminating event")
+	}
+	open := -1
+	for i, ev := range events {
+		name := string(ev.Name)
+		var d struct {
+			Type  string `json:"type"`
+			Index int    `json:"index"`
+		}
+		if err := json.Unmarshal(ev.Data, &d); err != nil || d.Type != name {
+			t.Fatalf("event %q with data %s", name, ev.Data)
+		}
+		last := i == len(events)-1
+		switch name {
+		case "message_stop", "error":
+			if !last {
+				t.Fatalf("%s before the end", name)
+			}
+		case "content_block_start":
+			if open >= 0 {
+				t.Fatalf("block %d starts while %d is open", d.Index, open)
+			}
+			open = d.Index
+		case "content_block_delta", "content_block_stop":
+			if d.Index != open {
+				t.Fatalf("%s for block %d while %d is open", name, d.Index, open)
+			}
+			if name == "content_block_stop" {
+				open = -1
+			}
+		}
+		if last && name != "message_stop" && name != "error" {
+			t.Fatalf("stream ends with %s", name)
+		}
+	}
+	if string(events[0].Name) != "message_start" && string(events[0].Name) != "error" {
+		t.Fatalf("stream starts with %s", events[0].Name)
+	}
+}
+
 func FuzzAnthropicToOpenAIStream(f *testing.F) {
 	fixtureSeeds(f, oa, "stream")
 	f.Add([]byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":5,\"delta\":{}}\n\n"))
 	f.Add([]byte("data: {\"type\":\"content_block_start\",\"index\":99999999,\"content_block\":{\"type\":\"text\"}}\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out := feedAll(NewAnthropicToOpenAIStream("m", true), in)
-		events := outputEvents(t, out)
-		if len(events) == 0 {
-			t.Fatal("no terminating event")
-		}
-		last := events[len(events)-1].Data
-		if string(last) != "[DONE]" && !bytes.HasPrefix(last, []byte(`{"error":`)) {
-			t.Fatalf("stream ends with %s, want [DONE] or an error", last)
-		}
-		for _, ev := range events[:len(events)-1] {
-			if string(ev.Data) == "[DONE]" || bytes.HasPrefix(ev.Data, []byte(`{"error":`)) {
-				t.Fatalf("terminator before the end: %s", ev.Data)
-			}
-		}
+		checkOpenAIStream(t, feedAll(NewAnthropicToOpenAIStream("m", true), in))
 	})
 }
 
@@ -153,48 +204,33 @@ func FuzzOpenAIToAnthropicStream(f *testing.F) {
 	f.Add([]byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"x\"}}]}}]}\n\n"))
 	f.Add([]byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"thinking_blocks\":[{\"type\":\"redacted_thinking\",\"data\":\"x\"}]}}]}\n\ndata: [DONE]\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out := feedAll(NewOpenAIToAnthropicStream("m"), in)
-		events := outputEvents(t, out)
-		if len(events) == 0 {
-			t.Fatal("no terminating event")
-		}
-		open := -1
-		for i, ev := range events {
-			name := string(ev.Name)
-			var d struct {
-				Type  string `json:"type"`
-				Index int    `json:"index"`
-			}
-			if err := json.Unmarshal(ev.Data, &d); err != nil || d.Type != name {
-				t.Fatalf("event %q with data %s", name, ev.Data)
-			}
-			last := i == len(events)-1
-			switch name {
-			case "message_stop", "error":
-				if !last {
-					t.Fatalf("%s before the end", name)
-				}
-			case "content_block_start":
-				if open >= 0 {
-					t.Fatalf("block %d starts while %d is open", d.Index, open)
-				}
-				open = d.Index
-			case "content_block_delta", "content_block_stop":
-				if d.Index != open {
-					t.Fatalf("%s for block %d while %d is open", name, d.Index, open)
-				}
-				if name == "content_block_stop" {
-					open = -1
-				}
-			}
-			if last && name != "message_stop" && name != "error" {
-				t.Fatalf("stream ends with %s", name)
-			}
-		}
-		if string(events[0].Name) != "message_start" && string(events[0].Name) != "error" {
-			t.Fatalf("stream starts with %s", events[0].Name)
-		}
+		checkAnthropicStream(t, feedAll(NewOpenAIToAnthropicStream("m"), in))
 	})
+}
+
+// checkResponses runs answer translators on body: JSON out, or an error
+// inside the contract.
+func checkResponses(t *testing.T, body []byte, trs ...func([]byte, string) ([]byte, error)) {
+	for _, tr := range trs {
+		out, err := tr(body, "m")
+		if err == nil && !json.Valid(out) {
+			t.Fatalf("invalid JSON: %s", out)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidResponse) {
+			t.Fatalf("error outside the contract: %v", err)
+		}
+	}
+}
+
+// checkErrors runs error translators on body for each status: JSON out.
+func checkErrors(t *testing.T, body []byte, statuses []int, trs ...func([]byte, int) []byte) {
+	for _, status := range statuses {
+		for _, tr := range trs {
+			if out := tr(body, status); !json.Valid(out) {
+				t.Fatalf("invalid JSON: %s", out)
+			}
+		}
+	}
 }
 
 // FuzzResponses covers the non-streaming and error translators: never panic,
@@ -205,22 +241,7 @@ func FuzzResponses(f *testing.F) {
 	fixtureSeeds(f, oa, "error")
 	fixtureSeeds(f, an, "error")
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, tr := range []func([]byte, string) ([]byte, error){AnthropicResponseToOpenAI, OpenAIResponseToAnthropic} {
-			out, err := tr(body, "m")
-			if err == nil && !json.Valid(out) {
-				t.Fatalf("invalid JSON: %s", out)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidResponse) {
-				t.Fatalf("error outside the contract: %v", err)
-			}
-		}
-		for _, status := range []int{0, 400, 529} {
-			if out := AnthropicErrorToOpenAI(body, status); !json.Valid(out) {
-				t.Fatalf("invalid JSON: %s", out)
-			}
-			if out := OpenAIErrorToAnthropic(body, status); !json.Valid(out) {
-				t.Fatalf("invalid JSON: %s", out)
-			}
-		}
+		checkResponses(t, body, AnthropicResponseToOpenAI, OpenAIResponseToAnthropic)
+		checkErrors(t, body, []int{0, 400, 529}, AnthropicErrorToOpenAI, OpenAIErrorToAnthropic)
 	})
 }

@@ -1,12 +1,7 @@
 package translate
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"testing"
 )
 
@@ -68,49 +63,9 @@ func runBridge(pair [2]Protocol, fx fixture) ([]byte, error) {
 	case "error":
 		return b.Error(fx.Input, o.Status), nil
 	case "stream":
-		var events []streamEvent
-		if err := json.Unmarshal(fx.Input, &events); err != nil {
-			return nil, err
-		}
-		c := b.Stream(o.Model, o.IncludeUsage)
-		var out []byte
-		var ferr error
-		for _, e := range events {
-			var err error
-			out, err = c.Feed([]byte(e.Event), e.raw(), out)
-			ferr = errors.Join(ferr, err)
-		}
-		out = c.Finish(out)
-		if !c.Done() {
-			return nil, fmt.Errorf("not done after Finish")
-		}
-		if ferr != nil && !bytes.Contains(out, []byte("error")) {
-			return nil, fmt.Errorf("feed failed without an error event: %w", ferr)
-		}
-		return out, nil
+		return runStream(b.Stream(o.Model, o.IncludeUsage), fx.Input)
 	}
 	return nil, fmt.Errorf("unknown kind %q", fx.Kind)
 }
 
-func TestGoldenGemini(t *testing.T) {
-	for _, route := range geminiRouteNames {
-		fixtures := loadFixtures(t, route)
-		kinds := map[string]int{}
-		for _, name := range slices.Sorted(maps.Keys(fixtures)) {
-			fx := fixtures[name]
-			kinds[fx.Kind]++
-			t.Run(route+"/"+name, func(t *testing.T) {
-				got, err := run(route, fx)
-				if err != nil {
-					t.Fatalf("translate: %v", err)
-				}
-				compare(t, fx.Kind, got, fx.Want)
-			})
-		}
-		for _, k := range []string{"request", "response", "stream", "error"} {
-			if kinds[k] == 0 {
-				t.Errorf("%s has no %s fixture", route, k)
-			}
-		}
-	}
-}
+func TestGoldenGemini(t *testing.T) { testGolden(t, geminiRouteNames, true) }

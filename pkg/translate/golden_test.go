@@ -121,32 +121,38 @@ func run(route string, fx fixture) ([]byte, error) {
 		}
 		return OpenAIErrorToAnthropic(fx.Input, o.Status), nil
 	case "stream":
-		var events []streamEvent
-		if err := json.Unmarshal(fx.Input, &events); err != nil {
-			return nil, err
-		}
-		type converter interface {
-			Feed(name, data, dst []byte) ([]byte, error)
-			Finish(dst []byte) []byte
-		}
-		var c converter = NewOpenAIToAnthropicStream(o.Model)
+		var c streamConverter = NewOpenAIToAnthropicStream(o.Model)
 		if oa {
 			c = NewAnthropicToOpenAIStream(o.Model, o.IncludeUsage)
 		}
-		var out []byte
-		var ferr error
-		for _, e := range events {
-			var err error
-			out, err = c.Feed([]byte(e.Event), e.raw(), out)
-			ferr = errors.Join(ferr, err)
-		}
-		out = c.Finish(out)
-		if ferr != nil && !bytes.Contains(out, []byte("error")) {
-			return nil, fmt.Errorf("feed failed without an error event: %w", ferr)
-		}
-		return out, nil
+		return runStream(c, fx.Input)
 	}
 	return nil, fmt.Errorf("unknown kind %q", fx.Kind)
+}
+
+// runStream feeds a stream fixture's events to c and finishes it. The
+// converter must be done then, and a failed Feed must have written an
+// error event.
+func runStream(c streamConverter, input json.RawMessage) ([]byte, error) {
+	var events []streamEvent
+	if err := json.Unmarshal(input, &events); err != nil {
+		return nil, err
+	}
+	var out []byte
+	var ferr error
+	for _, e := range events {
+		var err error
+		out, err = c.Feed([]byte(e.Event), e.raw(), out)
+		ferr = errors.Join(ferr, err)
+	}
+	out = c.Finish(out)
+	if d, ok := c.(interface{ Done() bool }); ok && !d.Done() {
+		return nil, fmt.Errorf("not done after Finish")
+	}
+	if ferr != nil && !bytes.Contains(out, []byte("error")) {
+		return nil, fmt.Errorf("feed failed without an error event: %w", ferr)
+	}
+	return out, nil
 }
 
 // decodeStream parses SSE output into events with JSON data.
@@ -231,11 +237,17 @@ func compare(t *testing.T, kind string, got []byte, want json.RawMessage) {
 	}
 }
 
-func TestGolden(t *testing.T) {
+func TestGolden(t *testing.T) { testGolden(t, routes, false) }
+
+// testGolden runs the fixtures of routes; everyKind asks each route to
+// have a fixture of every kind.
+func testGolden(t *testing.T, routes []string, everyKind bool) {
 	for _, route := range routes {
 		fixtures := loadFixtures(t, route)
+		kinds := map[string]int{}
 		for _, name := range slices.Sorted(maps.Keys(fixtures)) {
 			fx := fixtures[name]
+			kinds[fx.Kind]++
 			t.Run(route+"/"+name, func(t *testing.T) {
 				got, err := run(route, fx)
 				if err != nil {
@@ -243,6 +255,11 @@ func TestGolden(t *testing.T) {
 				}
 				compare(t, fx.Kind, got, fx.Want)
 			})
+		}
+		for _, k := range []string{"request", "response", "stream", "error"} {
+			if everyKind && kinds[k] == 0 {
+				t.Errorf("%s has no %s fixture", route, k)
+			}
 		}
 	}
 }

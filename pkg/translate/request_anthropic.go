@@ -23,14 +23,12 @@ func AnthropicToOpenAIChat(body []byte, opts Options) ([]byte, error) {
 }
 
 type anToOa struct {
+	anReasoning
 	out         oaRequest
 	system      []oaMessage
 	msgs        []oaMessage
 	hasMessages bool
 	maxTokens   int64
-	budget      int64
-	thinking    string
-	effort      string
 	toolChoice  []byte
 }
 
@@ -73,33 +71,21 @@ func (c *anToOa) field(k string, v []byte) error {
 	case "tool_choice":
 		c.toolChoice = v
 	case "thinking":
-		err = c.thinkingConfig(v)
+		err = c.readThinking(v)
 	case "output_config":
-		err = c.outputConfig(v)
-	case "metadata":
-		err = members(v, k, func(mk string, mv []byte) error {
-			if mk != "user_id" {
-				return unsupported(at(k, mk), "unknown field")
-			}
-			if isNull(mv) {
-				return nil
-			}
-			var err error
-			c.out.User, err = getString(mv, at(k, mk))
-			return err
+		err = c.readOutputConfig(v, effortToOpenAI, func() *json.RawMessage {
+			f := &oaJSONSchema{Name: "output", Strict: ptr(true)}
+			c.out.ResponseFormat = &oaResponseFmt{Type: "json_schema", JSONSchema: f}
+			return &f.Schema
 		})
+	case "metadata":
+		err = readAnMetadata(v, &c.out.User)
 	case "service_tier":
 		var tier string
-		tier, err = getString(v, k)
-		switch {
-		case err != nil:
-		case tier == "auto":
-			c.out.ServiceTier = "auto"
-		case tier == "standard_only":
-			c.out.ServiceTier = "default"
-		default:
-			err = invalid(k, "unknown tier "+tier)
+		if tier, err = readAnServiceTier(v); tier == "standard_only" {
+			tier = "default" // OpenAI's name for the standard tier
 		}
+		c.out.ServiceTier = tier
 	case "container", "mcp_servers", "context_management":
 		err = unsupported(k, "Anthropic-hosted feature")
 	default:
@@ -109,25 +95,61 @@ func (c *anToOa) field(k string, v []byte) error {
 }
 
 func (c *anToOa) systemPrompt(v []byte) error {
-	if kind(v) == '"' {
-		s, err := getString(v, "system")
-		if s != "" {
-			c.system = append(c.system, oaMessage{Role: "system", Content: s})
-		}
-		return err
-	}
-	var parts []oaPart
-	err := elements(v, "system", func(i int, bv []byte) error {
-		p := idx("system", i)
-		part, err := anTextBlock(bv, p)
-		parts = append(parts, part)
-		return err
-	})
+	parts, err := anSystemParts(v)
 	if err != nil || len(parts) == 0 {
 		return err
 	}
 	c.system = append(c.system, oaMessage{Role: "system", Content: textContent(parts)})
 	return nil
+}
+
+// anSystemParts reads system, a string or text blocks, as text parts; an
+// empty string gives none.
+func anSystemParts(v []byte) ([]oaPart, error) {
+	if kind(v) == '"' {
+		s, err := getString(v, "system")
+		if err != nil || s == "" {
+			return nil, err
+		}
+		return []oaPart{{Type: "text", Text: &s}}, nil
+	}
+	var parts []oaPart
+	err := elements(v, "system", func(i int, bv []byte) error {
+		part, err := anTextBlock(bv, idx("system", i))
+		parts = append(parts, part)
+		return err
+	})
+	return parts, err
+}
+
+// readAnMetadata reads metadata, whose only member user_id goes to *user.
+func readAnMetadata(v []byte, user *string) error {
+	const p = "metadata"
+	return members(v, p, func(k string, mv []byte) error {
+		if k != "user_id" {
+			return unsupported(at(p, k), "unknown field")
+		}
+		if isNull(mv) {
+			return nil
+		}
+		var err error
+		*user, err = getString(mv, at(p, k))
+		return err
+	})
+}
+
+// readAnServiceTier reads service_tier: auto or standard_only ("" with an
+// error).
+func readAnServiceTier(v []byte) (string, error) {
+	const p = "service_tier"
+	tier, err := getString(v, p)
+	switch {
+	case err != nil:
+		return "", err
+	case tier != "auto" && tier != "standard_only":
+		return "", invalid(p, "unknown tier "+tier)
+	}
+	return tier, nil
 }
 
 // textContent is a single text as a plain string, else the parts.
@@ -177,29 +199,51 @@ func anTextBlock(v []byte, p string) (oaPart, error) {
 }
 
 func (c *anToOa) tool(v []byte, p string) error {
+	d, err := readAnTool(v, p)
+	if err != nil {
+		return err
+	}
 	t := oaTool{Type: "function"}
+	t.Function.Name, t.Function.Description, t.Function.Parameters, t.Function.Strict = d.name, d.description, d.schema, d.strict
+	c.out.Tools = append(c.out.Tools, t)
+	return nil
+}
+
+// anToolDecl is a custom tool of an Anthropic request.
+type anToolDecl struct {
+	name, description string
+	schema            json.RawMessage
+	strict            *bool // the last strict given
+	anyStrict         bool  // some strict member was true
+}
+
+// readAnTool reads a custom tool; server tools are refused. cache_control
+// is accepted and not forwarded: the other providers cache prompt prefixes
+// by themselves.
+func readAnTool(v []byte, p string) (anToolDecl, error) {
+	var d anToolDecl
 	typ, err := blockType(v, p)
 	if err == nil && typ != "" && typ != "custom" {
 		err = unsupported(at(p, "type"), "Anthropic server tool "+typ)
 	}
 	if err != nil {
-		return err
+		return d, err
 	}
 	err = members(v, p, func(k string, fv []byte) error {
 		var err error
 		switch k {
 		case "type":
 		case "name":
-			t.Function.Name, err = getString(fv, at(p, k))
+			d.name, err = getString(fv, at(p, k))
 		case "description":
-			t.Function.Description, err = getString(fv, at(p, k))
+			d.description, err = getString(fv, at(p, k))
 		case "input_schema":
-			t.Function.Parameters, err = rawObject(fv, at(p, k))
+			d.schema, err = rawObject(fv, at(p, k))
 		case "strict":
 			if !isNull(fv) {
 				var b bool
 				b, err = getBool(fv, at(p, k))
-				t.Function.Strict = &b
+				d.strict, d.anyStrict = &b, d.anyStrict || b
 			}
 		case "cache_control":
 			_, err = rawObject(fv, at(p, k))
@@ -208,25 +252,30 @@ func (c *anToOa) tool(v []byte, p string) error {
 		}
 		return err
 	})
-	if err != nil {
-		return err
+	if err == nil && (d.name == "" || d.schema == nil) {
+		err = invalid(p, "name and input_schema are required")
 	}
-	if t.Function.Name == "" || t.Function.Parameters == nil {
-		return invalid(p, "name and input_schema are required")
-	}
-	c.out.Tools = append(c.out.Tools, t)
-	return nil
+	return d, err
 }
 
-func (c *anToOa) thinkingConfig(v []byte) error {
+// anReasoning is what an Anthropic request says about thinking
+// (thinking.type and budget_tokens, output_config.effort); each target
+// settles it in finish.
+type anReasoning struct {
+	thinking string
+	budget   int64
+	effort   string
+}
+
+func (r *anReasoning) readThinking(v []byte) error {
 	const p = "thinking"
 	err := members(v, p, func(k string, fv []byte) error {
 		var err error
 		switch k {
 		case "type":
-			c.thinking, err = getString(fv, at(p, k))
+			r.thinking, err = getString(fv, at(p, k))
 		case "budget_tokens":
-			c.budget, err = positive(fv, at(p, k))
+			r.budget, err = positive(fv, at(p, k))
 		default:
 			err = unsupported(at(p, k), "")
 		}
@@ -235,19 +284,22 @@ func (c *anToOa) thinkingConfig(v []byte) error {
 	if err != nil {
 		return err
 	}
-	switch c.thinking {
+	switch r.thinking {
 	case "enabled":
-		if c.budget == 0 {
+		if r.budget == 0 {
 			return invalid(at(p, "budget_tokens"), "required")
 		}
 	case "disabled", "adaptive":
 	default:
-		return invalid(at(p, "type"), "unknown type "+c.thinking)
+		return invalid(at(p, "type"), "unknown type "+r.thinking)
 	}
 	return nil
 }
 
-func (c *anToOa) outputConfig(v []byte) error {
+// readOutputConfig reads output_config. The target knows which efforts it
+// maps; format is called for a format member and says where its JSON
+// schema goes.
+func (r *anReasoning) readOutputConfig(v []byte, known func(string) (string, bool), format func() *json.RawMessage) error {
 	const p = "output_config"
 	return members(v, p, func(k string, fv []byte) error {
 		if isNull(fv) {
@@ -256,13 +308,13 @@ func (c *anToOa) outputConfig(v []byte) error {
 		switch k {
 		case "effort":
 			var err error
-			c.effort, err = getString(fv, at(p, k))
-			if _, ok := effortToOpenAI(c.effort); err == nil && !ok {
-				err = invalid(at(p, k), "unknown effort "+c.effort)
+			r.effort, err = getString(fv, at(p, k))
+			if _, ok := known(r.effort); err == nil && !ok {
+				err = invalid(at(p, k), "unknown effort "+r.effort)
 			}
 			return err
 		case "format":
-			f := &oaJSONSchema{Name: "output", Strict: ptr(true)}
+			schema := format()
 			var typ string
 			err := members(fv, at(p, k), func(fk string, sv []byte) error {
 				var err error
@@ -270,16 +322,15 @@ func (c *anToOa) outputConfig(v []byte) error {
 				case "type":
 					typ, err = getString(sv, at(p, "format.type"))
 				case "schema":
-					f.Schema, err = rawObject(sv, at(p, "format.schema"))
+					*schema, err = rawObject(sv, at(p, "format.schema"))
 				default:
 					err = unsupported(at(p, "format."+fk), "")
 				}
 				return err
 			})
-			if err == nil && (typ != "json_schema" || f.Schema == nil) {
+			if err == nil && (typ != "json_schema" || *schema == nil) {
 				err = invalid(at(p, k), "expected a json_schema format with a schema")
 			}
-			c.out.ResponseFormat = &oaResponseFmt{Type: "json_schema", JSONSchema: f}
 			return err
 		}
 		return unsupported(at(p, k), "")
@@ -320,28 +371,10 @@ func (c *anToOa) finish(opts Options) error {
 }
 
 func (c *anToOa) toolChoiceOut() error {
-	const p = "tool_choice"
 	if c.toolChoice == nil {
 		return nil
 	}
-	var typ, name string
-	var noParallel bool
-	err := members(c.toolChoice, p, func(k string, v []byte) error {
-		var err error
-		switch k {
-		case "type":
-			typ, err = getString(v, at(p, k))
-		case "name":
-			name, err = getString(v, at(p, k))
-		case "disable_parallel_tool_use":
-			if !isNull(v) {
-				noParallel, err = getBool(v, at(p, k))
-			}
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
+	typ, name, noParallel, err := readAnToolChoice(c.toolChoice)
 	if err != nil {
 		return err
 	}
@@ -351,17 +384,42 @@ func (c *anToOa) toolChoiceOut() error {
 	case "any":
 		c.out.ToolChoice = "required"
 	case "tool":
-		if name == "" {
-			return invalid(at(p, "name"), "required")
-		}
 		nc := oaNamedChoice{Type: "function"}
 		nc.Function.Name = name
 		c.out.ToolChoice = nc
-	default:
-		return invalid(at(p, "type"), "unknown type "+typ)
 	}
 	if noParallel && typ != "none" {
 		c.out.ParallelToolCalls = ptr(false)
 	}
 	return nil
+}
+
+// readAnToolChoice reads tool_choice: typ is auto, none, any or tool (with
+// the tool's name).
+func readAnToolChoice(v []byte) (typ, name string, noParallel bool, err error) {
+	const p = "tool_choice"
+	err = members(v, p, func(k string, fv []byte) error {
+		var err error
+		switch k {
+		case "type":
+			typ, err = getString(fv, at(p, k))
+		case "name":
+			name, err = getString(fv, at(p, k))
+		case "disable_parallel_tool_use":
+			if !isNull(fv) {
+				noParallel, err = getBool(fv, at(p, k))
+			}
+		default:
+			err = unsupported(at(p, k), "")
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+	case typ == "tool" && name == "":
+		err = invalid(at(p, "name"), "required")
+	case typ != "auto" && typ != "none" && typ != "any" && typ != "tool":
+		err = invalid(at(p, "type"), "unknown type "+typ)
+	}
+	return typ, name, noParallel, err
 }

@@ -25,13 +25,11 @@ func AnthropicToGemini(body []byte, opts Options) ([]byte, error) {
 }
 
 type anToGm struct {
+	anReasoning
 	out         gmRequest
 	gen         gmGenConfig
 	hasMessages bool
 	hasSystem   bool
-	thinking    string
-	budget      int64
-	effort      string
 	toolChoice  []byte
 	strict      bool
 	callNames   map[string]string // tool_use id -> name
@@ -68,9 +66,7 @@ func (c *anToGm) field(k string, v []byte) error {
 	case "top_p":
 		c.gen.TopP, _, err = rawNumber(v, k)
 	case "top_k":
-		if _, err = getInt(v, k); err == nil {
-			c.gen.TopK, _, err = rawNumber(v, k)
-		}
+		c.gen.TopK, err = rawInt(v, k)
 	case "tools":
 		if c.out.Tools != nil {
 			return invalid(k, "given twice")
@@ -88,26 +84,17 @@ func (c *anToGm) field(k string, v []byte) error {
 	case "tool_choice":
 		c.toolChoice = v
 	case "thinking":
-		err = c.thinkingConfig(v)
+		err = c.readThinking(v)
 	case "output_config":
-		err = c.outputConfig(v)
-	case "metadata":
-		// user_id is an identifier only; Gemini takes no end-user id.
-		err = members(v, k, func(mk string, mv []byte) error {
-			if mk != "user_id" {
-				return unsupported(at(k, mk), "unknown field")
-			}
-			if isNull(mv) {
-				return nil
-			}
-			_, err := getString(mv, at(k, mk))
-			return err
+		err = c.readOutputConfig(v, effortToGeminiLevel, func() *json.RawMessage {
+			c.gen.ResponseMimeType = "application/json"
+			return &c.gen.ResponseJSONSchema
 		})
+	case "metadata":
+		var user string // an identifier only; Gemini takes no end-user id
+		err = readAnMetadata(v, &user)
 	case "service_tier":
-		var tier string
-		if tier, err = getString(v, k); err == nil && tier != "auto" && tier != "standard_only" {
-			err = invalid(k, "unknown tier "+tier)
-		}
+		_, err = readAnServiceTier(v)
 	case "container", "mcp_servers", "context_management":
 		err = unsupported(k, "Anthropic-hosted feature")
 	default:
@@ -117,25 +104,14 @@ func (c *anToGm) field(k string, v []byte) error {
 }
 
 func (c *anToGm) system(v []byte) error {
+	texts, err := anSystemParts(v)
+	if err != nil {
+		return err
+	}
 	var parts []gmPart
-	if kind(v) == '"' {
-		s, err := getString(v, "system")
-		if err != nil {
-			return err
-		}
-		if s != "" {
-			parts = append(parts, gmPart{Text: &s})
-		}
-	} else {
-		err := elements(v, "system", func(i int, bv []byte) error {
-			part, err := anTextBlock(bv, idx("system", i))
-			if err == nil && *part.Text != "" {
-				parts = append(parts, gmPart{Text: part.Text})
-			}
-			return err
-		})
-		if err != nil {
-			return err
+	for _, t := range texts {
+		if *t.Text != "" {
+			parts = append(parts, gmPart{Text: t.Text})
 		}
 	}
 	if len(parts) > 0 {
@@ -145,108 +121,9 @@ func (c *anToGm) system(v []byte) error {
 }
 
 func (c *anToGm) tool(v []byte, p string) (gmFunctionDecl, error) {
-	var d gmFunctionDecl
-	typ, err := blockType(v, p)
-	if err == nil && typ != "" && typ != "custom" {
-		err = unsupported(at(p, "type"), "Anthropic server tool "+typ)
-	}
-	if err != nil {
-		return d, err
-	}
-	err = members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-		case "name":
-			d.Name, err = getString(fv, at(p, k))
-		case "description":
-			d.Description, err = getString(fv, at(p, k))
-		case "input_schema":
-			d.ParametersJSONSchema, err = rawObject(fv, at(p, k))
-		case "strict":
-			if !isNull(fv) {
-				var b bool
-				b, err = getBool(fv, at(p, k))
-				c.strict = c.strict || b
-			}
-		case "cache_control": // Gemini caches prompt prefixes by itself
-			_, err = rawObject(fv, at(p, k))
-		default:
-			err = unsupported(at(p, k), "unknown field")
-		}
-		return err
-	})
-	if err == nil && (d.Name == "" || d.ParametersJSONSchema == nil) {
-		err = invalid(p, "name and input_schema are required")
-	}
-	return d, err
-}
-
-func (c *anToGm) thinkingConfig(v []byte) error {
-	const p = "thinking"
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-			c.thinking, err = getString(fv, at(p, k))
-		case "budget_tokens":
-			c.budget, err = positive(fv, at(p, k))
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	switch c.thinking {
-	case "enabled":
-		if c.budget == 0 {
-			return invalid(at(p, "budget_tokens"), "required")
-		}
-	case "disabled", "adaptive":
-	default:
-		return invalid(at(p, "type"), "unknown type "+c.thinking)
-	}
-	return nil
-}
-
-func (c *anToGm) outputConfig(v []byte) error {
-	const p = "output_config"
-	return members(v, p, func(k string, fv []byte) error {
-		if isNull(fv) {
-			return nil
-		}
-		switch k {
-		case "effort":
-			var err error
-			c.effort, err = getString(fv, at(p, k))
-			if _, ok := effortToGeminiLevel(c.effort); err == nil && !ok {
-				err = invalid(at(p, k), "unknown effort "+c.effort)
-			}
-			return err
-		case "format":
-			var typ string
-			err := members(fv, at(p, k), func(fk string, sv []byte) error {
-				var err error
-				switch fk {
-				case "type":
-					typ, err = getString(sv, at(p, "format.type"))
-				case "schema":
-					c.gen.ResponseJSONSchema, err = rawObject(sv, at(p, "format.schema"))
-				default:
-					err = unsupported(at(p, "format."+fk), "")
-				}
-				return err
-			})
-			if err == nil && (typ != "json_schema" || c.gen.ResponseJSONSchema == nil) {
-				err = invalid(at(p, k), "expected a json_schema format with a schema")
-			}
-			c.gen.ResponseMimeType = "application/json"
-			return err
-		}
-		return unsupported(at(p, k), "")
-	})
+	d, err := readAnTool(v, p)
+	c.strict = c.strict || d.anyStrict
+	return gmFunctionDecl{Name: d.name, Description: d.description, ParametersJSONSchema: d.schema}, err
 }
 
 func (c *anToGm) finish() error {
@@ -300,24 +177,7 @@ func (c *anToGm) toolConfig() error {
 		}
 		return nil
 	}
-	var typ, name string
-	var noParallel bool
-	err := members(c.toolChoice, p, func(k string, v []byte) error {
-		var err error
-		switch k {
-		case "type":
-			typ, err = getString(v, at(p, k))
-		case "name":
-			name, err = getString(v, at(p, k))
-		case "disable_parallel_tool_use":
-			if !isNull(v) {
-				noParallel, err = getBool(v, at(p, k))
-			}
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
+	typ, name, noParallel, err := readAnToolChoice(c.toolChoice)
 	if err != nil {
 		return err
 	}
@@ -333,12 +193,7 @@ func (c *anToGm) toolConfig() error {
 	case "any":
 		cfg.Mode = "ANY"
 	case "tool":
-		if name == "" {
-			return invalid(at(p, "name"), "required")
-		}
 		cfg = gmCallingCfg{Mode: "ANY", AllowedFunctionNames: []string{name}}
-	default:
-		return invalid(at(p, "type"), "unknown type "+typ)
 	}
 	if noParallel && typ != "none" {
 		return unsupported(at(p, "disable_parallel_tool_use"), "Gemini cannot turn parallel function calls off")
@@ -348,36 +203,17 @@ func (c *anToGm) toolConfig() error {
 }
 
 func (c *anToGm) message(v []byte, p string) error {
-	var role string
-	var content []byte
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "role":
-			role, err = getString(fv, at(p, k))
-		case "content":
-			content = fv
-		default:
-			err = unsupported(at(p, k), "unknown field")
-		}
-		return err
-	})
+	role, content, err := readAnMessage(v, p)
 	if err != nil {
 		return err
 	}
-	if content == nil {
-		return invalid(at(p, "content"), "required")
-	}
 	var parts []gmPart
 	gmRole := "user"
-	switch role {
-	case "user":
+	if role == "user" {
 		parts, err = c.user(content, at(p, "content"))
-	case "assistant":
+	} else {
 		gmRole = "model"
 		parts, err = c.assistant(content, at(p, "content"))
-	default:
-		return invalid(at(p, "role"), "must be user or assistant")
 	}
 	c.out.Contents = appendContent(c.out.Contents, gmRole, parts)
 	return err
@@ -385,19 +221,11 @@ func (c *anToGm) message(v []byte, p string) error {
 
 func (c *anToGm) user(v []byte, p string) ([]gmPart, error) {
 	if kind(v) == '"' {
-		s, err := getString(v, p)
-		if err != nil || s == "" {
-			return nil, err
-		}
-		return []gmPart{{Text: &s}}, nil
+		return gmStringParts(v, p)
 	}
 	var parts []gmPart
-	err := elements(v, p, func(i int, bv []byte) error {
-		bp := idx(p, i)
-		typ, err := blockType(bv, bp)
-		if err != nil {
-			return err
-		}
+	err := anBlocks(v, p, func(typ string, bv []byte, bp string) error {
+		var err error
 		var part oaPart
 		switch typ {
 		case "text":
@@ -440,6 +268,16 @@ func (c *anToGm) user(v []byte, p string) ([]gmPart, error) {
 	return parts, err
 }
 
+// gmStringParts is content given as a string: one text part, none when
+// the string is empty.
+func gmStringParts(v []byte, p string) ([]gmPart, error) {
+	s, err := getString(v, p)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	return []gmPart{{Text: &s}}, nil
+}
+
 // retarget rewords refusals of the Anthropic block readers shared with
 // AnthropicToOpenAIChat, which name OpenAI, for a Gemini upstream.
 func retarget(err error) error {
@@ -468,34 +306,19 @@ func anImageToGemini(v []byte, p string) (gmPart, error) {
 		return gmPart{}, invalid(at(p, "source"), "required")
 	}
 	sp := at(p, "source")
-	var typ, media, data string
-	err = members(src, sp, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-			typ, err = getString(fv, at(sp, k))
-		case "media_type":
-			media, err = getString(fv, at(sp, k))
-		case "data":
-			data, err = getString(fv, at(sp, k))
-		case "url":
-			err = unsupported(at(sp, k), "Gemini takes images inline, not by web address")
-		case "file_id":
-			err = unsupported(at(sp, k), "uploaded files live at Anthropic")
-		default:
-			err = unsupported(at(sp, k), "")
-		}
-		return err
+	s, err := readAnSource(src, sp, map[string]string{
+		"url":     "Gemini takes images inline, not by web address",
+		"file_id": "uploaded files live at Anthropic",
 	})
 	switch {
 	case err != nil:
 		return gmPart{}, err
-	case typ != "base64":
-		return gmPart{}, unsupported(at(sp, "type"), "source "+typ)
-	case media == "" || data == "":
+	case s.typ != "base64":
+		return gmPart{}, unsupported(at(sp, "type"), "source "+s.typ)
+	case s.media == "" || s.data == "":
 		return gmPart{}, invalid(sp, "media_type and data are required")
 	}
-	return gmPart{InlineData: &gmBlob{MimeType: media, Data: data}}, nil
+	return gmPart{InlineData: &gmBlob{MimeType: s.media, Data: s.data}}, nil
 }
 
 // toolResult becomes a functionResponse: Gemini names the function, so the
@@ -539,19 +362,11 @@ func (c *anToGm) toolResult(v []byte, p string) (gmPart, error) {
 // gives it to the part before it (Gemini signs text and calls too).
 func (c *anToGm) assistant(v []byte, p string) ([]gmPart, error) {
 	if kind(v) == '"' {
-		s, err := getString(v, p)
-		if err != nil || s == "" {
-			return nil, err
-		}
-		return []gmPart{{Text: &s}}, nil
+		return gmStringParts(v, p)
 	}
 	var a anToGmParts
-	err := elements(v, p, func(i int, bv []byte) error {
-		bp := idx(p, i)
-		typ, err := blockType(bv, bp)
-		if err != nil {
-			return err
-		}
+	err := anBlocks(v, p, func(typ string, bv []byte, bp string) error {
+		var err error
 		switch typ {
 		case "text":
 			var part oaPart

@@ -7,9 +7,19 @@ import (
 )
 
 func (c *anToOa) message(v []byte, p string) error {
-	var role string
-	var content []byte
-	err := members(v, p, func(k string, fv []byte) error {
+	role, content, err := readAnMessage(v, p)
+	switch {
+	case err != nil:
+		return err
+	case role == "user":
+		return c.user(content, p)
+	}
+	return c.assistant(content, p)
+}
+
+// readAnMessage reads a message's role (user or assistant) and content.
+func readAnMessage(v []byte, p string) (role string, content []byte, err error) {
+	err = members(v, p, func(k string, fv []byte) error {
 		var err error
 		switch k {
 		case "role":
@@ -21,19 +31,27 @@ func (c *anToOa) message(v []byte, p string) error {
 		}
 		return err
 	})
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+	case content == nil:
+		err = invalid(at(p, "content"), "required")
+	case role != "user" && role != "assistant":
+		err = invalid(at(p, "role"), "must be user or assistant")
 	}
-	if content == nil {
-		return invalid(at(p, "content"), "required")
-	}
-	switch role {
-	case "user":
-		return c.user(content, p)
-	case "assistant":
-		return c.assistant(content, p)
-	}
-	return invalid(at(p, "role"), "must be user or assistant")
+	return role, content, err
+}
+
+// anBlocks walks an array of content blocks, handing each to fn with its
+// type.
+func anBlocks(v []byte, p string, fn func(typ string, bv []byte, bp string) error) error {
+	return elements(v, p, func(i int, bv []byte) error {
+		bp := idx(p, i)
+		typ, err := blockType(bv, bp)
+		if err != nil {
+			return err
+		}
+		return fn(typ, bv, bp)
+	})
 }
 
 // blockType reads a content block's "type" without decoding the rest.
@@ -64,12 +82,8 @@ func (c *anToOa) user(v []byte, p string) error {
 		return err
 	}
 	var parts []oaPart
-	err := elements(v, p, func(i int, bv []byte) error {
-		bp := idx(p, i)
-		typ, err := blockType(bv, bp)
-		if err != nil {
-			return err
-		}
+	err := anBlocks(v, p, func(typ string, bv []byte, bp string) error {
+		var err error
 		var part oaPart
 		switch typ {
 		case "text":
@@ -95,41 +109,56 @@ func (c *anToOa) user(v []byte, p string) error {
 	return err
 }
 
-// imageSource reads a source object into a URL OpenAI takes.
-func imageSource(v []byte, p string) (string, error) {
-	var typ, media, data, url string
+// anSourceIn is the source of an image or document block.
+type anSourceIn struct {
+	typ, media, data, url string
+}
+
+// readAnSource reads a source object. refuse holds the members the target
+// cannot take, with the reason; other unknown members are refused too.
+func readAnSource(v []byte, p string, refuse map[string]string) (anSourceIn, error) {
+	var s anSourceIn
 	err := members(v, p, func(k string, fv []byte) error {
+		if why, ok := refuse[k]; ok {
+			return unsupported(at(p, k), why)
+		}
 		var err error
 		switch k {
 		case "type":
-			typ, err = getString(fv, at(p, k))
+			s.typ, err = getString(fv, at(p, k))
 		case "media_type":
-			media, err = getString(fv, at(p, k))
+			s.media, err = getString(fv, at(p, k))
 		case "data":
-			data, err = getString(fv, at(p, k))
+			s.data, err = getString(fv, at(p, k))
 		case "url":
-			url, err = getString(fv, at(p, k))
+			s.url, err = getString(fv, at(p, k))
 		default:
 			err = unsupported(at(p, k), "")
 		}
 		return err
 	})
+	return s, err
+}
+
+// imageSource reads a source object into a URL OpenAI takes.
+func imageSource(v []byte, p string) (string, error) {
+	src, err := readAnSource(v, p, nil)
 	if err != nil {
 		return "", err
 	}
-	switch typ {
+	switch src.typ {
 	case "base64":
-		if media == "" || data == "" {
+		if src.media == "" || src.data == "" {
 			return "", invalid(p, "media_type and data are required")
 		}
-		return "data:" + media + ";base64," + data, nil
+		return "data:" + src.media + ";base64," + src.data, nil
 	case "url":
-		if url == "" {
+		if src.url == "" {
 			return "", invalid(at(p, "url"), "required")
 		}
-		return url, nil
+		return src.url, nil
 	}
-	return "", unsupported(at(p, "type"), "source "+typ)
+	return "", unsupported(at(p, "type"), "source "+src.typ)
 }
 
 func anImage(v []byte, p string) (oaPart, error) {
@@ -185,35 +214,21 @@ func anDocument(v []byte, p string) (oaPart, error) {
 		return oaPart{}, invalid(at(p, "source"), "required")
 	}
 	sp := at(p, "source")
-	var typ, media, data string
-	err = members(src, sp, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-			typ, err = getString(fv, at(sp, k))
-		case "media_type":
-			media, err = getString(fv, at(sp, k))
-		case "data":
-			data, err = getString(fv, at(sp, k))
-		default:
-			err = unsupported(at(sp, k), "")
-		}
-		return err
-	})
+	s, err := readAnSource(src, sp, map[string]string{"url": ""})
 	switch {
 	case err != nil:
 		return oaPart{}, err
-	case typ == "base64" && media == "application/pdf":
+	case s.typ == "base64" && s.media == "application/pdf":
 		if title == "" {
 			title = "document.pdf"
 		}
-		return oaPart{Type: "file", File: &oaFile{Filename: title, FileData: "data:application/pdf;base64," + data}}, nil
-	case typ == "text" && title == "":
-		return oaPart{Type: "text", Text: &data}, nil
-	case typ == "text":
+		return oaPart{Type: "file", File: &oaFile{Filename: title, FileData: "data:application/pdf;base64," + s.data}}, nil
+	case s.typ == "text" && title == "":
+		return oaPart{Type: "text", Text: &s.data}, nil
+	case s.typ == "text":
 		return oaPart{}, unsupported(at(p, "title"), "OpenAI text parts have no title")
 	}
-	return oaPart{}, unsupported(at(sp, "type"), "document source "+typ+" "+media)
+	return oaPart{}, unsupported(at(sp, "type"), "document source "+s.typ+" "+s.media)
 }
 
 // anToolResult makes a tool message. is_error has no OpenAI field; it is
@@ -285,12 +300,8 @@ func (c *anToOa) assistant(v []byte, p string) error {
 	}
 	var parts []oaPart
 	var thinking []string
-	err := elements(v, p, func(i int, bv []byte) error {
-		bp := idx(p, i)
-		typ, err := blockType(bv, bp)
-		if err != nil {
-			return err
-		}
+	err := anBlocks(v, p, func(typ string, bv []byte, bp string) error {
+		var err error
 		switch typ {
 		case "text":
 			var part oaPart
@@ -353,20 +364,9 @@ func anToolUse(v []byte, p string) (oaToolCall, error) {
 	return tc, err
 }
 
+// anThinkingText reads a thinking block's text: only Anthropic can check
+// the signature; OpenAI upstreams take the text.
 func anThinkingText(v []byte, p string) (string, error) {
-	var text string
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-		case "thinking":
-			text, err = getString(fv, at(p, k))
-		case "signature": // only Anthropic can check it; OpenAI upstreams take the text
-			_, err = getString(fv, at(p, k))
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
+	text, _, err := anThinkingBlock(v, p)
 	return text, err
 }

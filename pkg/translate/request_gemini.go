@@ -359,10 +359,7 @@ func (part *gmInPart) response(v []byte, p string) error {
 		case "response":
 			part.args, err = rawObject(fv, kp)
 		case "willContinue":
-			var b bool
-			if b, err = getBool(fv, kp); err == nil && b {
-				err = unsupported(kp, "non-blocking function calls are Gemini's")
-			}
+			err = notTrue(fv, kp, "non-blocking function calls are Gemini's")
 		case "scheduling":
 			err = unsupported(kp, "non-blocking function calls are Gemini's")
 		case "parts":
@@ -535,13 +532,9 @@ func (g *gmIn) generationConfig(v []byte, p string) error {
 		case "topP":
 			gen.topP, _, err = rawNumber(fv, kp)
 		case "topK":
-			if _, err = getInt(fv, kp); err == nil {
-				gen.topK, _, err = rawNumber(fv, kp)
-			}
+			gen.topK, err = rawInt(fv, kp)
 		case "seed":
-			if _, err = getInt(fv, kp); err == nil {
-				gen.seed, _, err = rawNumber(fv, kp)
-			}
+			gen.seed, err = rawInt(fv, kp)
 		case "presencePenalty":
 			gen.presence, err = nonZero(fv, kp)
 		case "frequencyPenalty":
@@ -551,10 +544,7 @@ func (g *gmIn) generationConfig(v []byte, p string) error {
 		case "stopSequences":
 			gen.stop, err = stringOrList(fv, kp)
 		case "candidateCount":
-			var n int64
-			if n, err = getInt(fv, kp); err == nil && n != 1 {
-				err = unsupported(kp, "one candidate is translated")
-			}
+			err = onlyInt(fv, kp, 1, "one candidate is translated")
 		case "responseMimeType":
 			gen.mime, err = getString(fv, kp)
 			switch gen.mime {
@@ -577,22 +567,11 @@ func (g *gmIn) generationConfig(v []byte, p string) error {
 		case "thinkingConfig":
 			err = gen.thinking(fv, kp)
 		case "responseLogprobs", "enableEnhancedCivicAnswers", "audioTimestamp":
-			var b bool
-			if b, err = getBool(fv, kp); err == nil && b {
-				err = unsupported(kp, "")
-			}
+			err = notTrue(fv, kp, "")
 		case "logprobs":
-			var n int64
-			if n, err = getInt(fv, kp); err == nil && n != 0 {
-				err = unsupported(kp, "log probabilities are not translated")
-			}
+			err = onlyInt(fv, kp, 0, "log probabilities are not translated")
 		case "responseModalities":
-			err = elements(fv, kp, func(i int, ev []byte) error {
-				if m, err := getString(ev, idx(kp, i)); err != nil || !strings.EqualFold(m, "TEXT") {
-					return unsupported(idx(kp, i), "the target answers in text only")
-				}
-				return nil
-			})
+			err = textModalities(fv, kp, true, "the target answers in text only")
 		case "speechConfig", "mediaResolution", "imageConfig", "routingConfig", "modelSelectionConfig":
 			err = unsupported(kp, "")
 		default:

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	"strings"
 )
 
 // OpenAIChatToAnthropic translates an OpenAI Chat Completions request body
@@ -35,7 +36,6 @@ type oaToAn struct {
 	user, safety  string
 	system        []anBlock
 	systemCached  bool
-	afterSystem   bool
 	lastToolMsg   int // index in out.Messages of a user turn made of tool results, -1 if none
 }
 
@@ -66,40 +66,19 @@ func (c *oaToAn) field(k string, v []byte) error {
 	case "top_p":
 		c.out.TopP, _, err = rawNumber(v, k)
 	case "top_k": // not OpenAI's, but OpenAI-compatible servers accept it
-		if _, err = getInt(v, k); err == nil {
-			c.out.TopK, _, err = rawNumber(v, k)
-		}
+		c.out.TopK, err = rawInt(v, k)
 	case "stop":
 		c.out.StopSequences, err = stringOrList(v, k)
 	case "stream":
 		c.out.Stream, err = getBool(v, k)
 	case "stream_options":
-		err = members(v, k, func(sk string, sv []byte) error {
-			switch sk {
-			case "include_usage", "include_obfuscation":
-				// Usage: Anthropic streams always carry it; the stream converter
-				// decides what the client sees. Obfuscation pads deltas against
-				// a side channel; Anthropic streams have no padding to add.
-				_, err := getBool(sv, at(k, sk))
-				return err
-			}
-			return unsupported(at(k, sk), "unknown field")
-		})
+		err = streamOptions(v)
 	case "n":
-		var n int64
-		if n, err = getInt(v, k); err == nil && n != 1 {
-			err = unsupported(k, "Anthropic returns exactly one choice")
-		}
+		err = onlyInt(v, k, 1, "Anthropic returns exactly one choice")
 	case "logprobs":
-		var b bool
-		if b, err = getBool(v, k); err == nil && b {
-			err = unsupported(k, "Anthropic does not return log probabilities")
-		}
+		err = notTrue(v, k, "Anthropic does not return log probabilities")
 	case "top_logprobs":
-		var n int64
-		if n, err = getInt(v, k); err == nil && n != 0 {
-			err = unsupported(k, "Anthropic does not return log probabilities")
-		}
+		err = onlyInt(v, k, 0, "Anthropic does not return log probabilities")
 	case "response_format":
 		err = c.responseFormat(v)
 	case "tools":
@@ -122,10 +101,7 @@ func (c *oaToAn) field(k string, v []byte) error {
 		// cache_control marks, so there is nothing to route.
 		_, err = getString(v, k)
 	case "reasoning_effort":
-		c.effort, err = getString(v, k)
-		if _, ok := effortBudget(c.effort); err == nil && !ok && c.effort != "none" {
-			err = invalid(k, "unknown effort "+c.effort)
-		}
+		c.effort, err = oaEffort(v)
 	case "service_tier":
 		var tier string
 		tier, err = getString(v, k)
@@ -146,17 +122,9 @@ func (c *oaToAn) field(k string, v []byte) error {
 	case "logit_bias", "metadata":
 		err = emptyObject(v, k)
 	case "store":
-		var b bool
-		if b, err = getBool(v, k); err == nil && b {
-			err = unsupported(k, "Anthropic does not store completions")
-		}
+		err = notTrue(v, k, "Anthropic does not store completions")
 	case "modalities":
-		err = elements(v, k, func(i int, ev []byte) error {
-			if m, err := getString(ev, idx(k, i)); err != nil || m != "text" {
-				return unsupported(idx(k, i), "Anthropic answers in text only")
-			}
-			return nil
-		})
+		err = textModalities(v, k, false, "Anthropic answers in text only")
 	case "seed", "audio", "prediction", "web_search_options", "verbosity", "functions", "function_call":
 		err = unsupported(k, "")
 	default:
@@ -185,6 +153,71 @@ func stringOrList(v []byte, path string) ([]string, error) {
 		return err
 	})
 	return out, err
+}
+
+// rawInt returns an integer as written.
+func rawInt(v []byte, path string) (json.RawMessage, error) {
+	if _, err := getInt(v, path); err != nil {
+		return nil, err
+	}
+	raw, _, err := rawNumber(v, path)
+	return raw, err
+}
+
+// onlyInt accepts the one value of an integer the target can honour.
+func onlyInt(v []byte, path string, want int64, why string) error {
+	n, err := getInt(v, path)
+	if err == nil && n != want {
+		err = unsupported(path, why)
+	}
+	return err
+}
+
+// notTrue accepts a flag unless it asks for what the target lacks.
+func notTrue(v []byte, path, why string) error {
+	b, err := getBool(v, path)
+	if err == nil && b {
+		err = unsupported(path, why)
+	}
+	return err
+}
+
+// textModalities accepts a list of output modalities holding text only
+// (in any case when anyCase).
+func textModalities(v []byte, path string, anyCase bool, why string) error {
+	return elements(v, path, func(i int, ev []byte) error {
+		m, err := getString(ev, idx(path, i))
+		if err != nil || m != "text" && !(anyCase && strings.EqualFold(m, "text")) {
+			return unsupported(idx(path, i), why)
+		}
+		return nil
+	})
+}
+
+// streamOptions checks stream_options. Usage: Anthropic and Gemini streams
+// always carry it; the stream converters decide what the client sees.
+// Obfuscation pads deltas against a side channel; those streams have no
+// padding to add.
+func streamOptions(v []byte) error {
+	const p = "stream_options"
+	return members(v, p, func(k string, sv []byte) error {
+		switch k {
+		case "include_usage", "include_obfuscation":
+			_, err := getBool(sv, at(p, k))
+			return err
+		}
+		return unsupported(at(p, k), "unknown field")
+	})
+}
+
+// oaEffort reads reasoning_effort: none or an effort with a budget.
+func oaEffort(v []byte) (string, error) {
+	const p = "reasoning_effort"
+	effort, err := getString(v, p)
+	if _, ok := effortBudget(effort); err == nil && !ok && effort != "none" {
+		err = invalid(p, "unknown effort "+effort)
+	}
+	return effort, err
 }
 
 // emptyObject accepts {} and refuses anything in it.

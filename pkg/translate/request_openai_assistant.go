@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 )
 
-func (c *oaToAn) assistant(m *oaMsg, p string) error {
+func (c *oaToAn) assistantMsg(m *oaMsg, p string) error {
+	c.lastToolMsg = -1
 	var blocks []anBlock
 	switch {
 	case m.thinkingBlocks != nil:
@@ -86,27 +87,41 @@ func thinkingBlocks(v []byte, p string) ([]anBlock, error) {
 }
 
 func toolUse(v []byte, p string) (anBlock, error) {
-	b := anBlock{Type: "tool_use"}
+	// extra_content carries Gemini's thought signature; only Gemini can
+	// check it.
+	call, err := readOAToolCall(v, p)
+	return anBlock{Type: "tool_use", ID: call.id, Name: call.name, Input: call.args}, err
+}
+
+// oaCallIn is a function call of an assistant message.
+type oaCallIn struct {
+	id, name string
+	args     json.RawMessage // a JSON object
+	sig      string          // Gemini's thought signature, from extra_content
+}
+
+func readOAToolCall(v []byte, p string) (oaCallIn, error) {
+	var call oaCallIn
 	var typ string
 	var args []byte
 	err := members(v, p, func(k string, fv []byte) error {
 		var err error
 		switch k {
 		case "id":
-			b.ID, err = getString(fv, at(p, k))
+			call.id, err = getString(fv, at(p, k))
 		case "type":
 			typ, err = getString(fv, at(p, k))
 		case "index": // present when a client echoes streamed calls
 			_, err = getInt(fv, at(p, k))
-		case "extra_content": // Gemini's thought signature; only Gemini can check it
-			_, err = signatureOf(fv, at(p, k))
+		case "extra_content":
+			call.sig, err = signatureOf(fv, at(p, k))
 		case "function":
 			err = members(fv, at(p, k), func(fk string, av []byte) error {
 				fp := at(p, "function."+fk)
 				var err error
 				switch fk {
 				case "name":
-					b.Name, err = getString(av, fp)
+					call.name, err = getString(av, fp)
 				case "arguments":
 					var s string
 					s, err = getString(av, fp)
@@ -122,29 +137,29 @@ func toolUse(v []byte, p string) (anBlock, error) {
 		return err
 	})
 	if err != nil {
-		return b, err
+		return call, err
 	}
 	if typ != "" && typ != "function" {
-		return b, unsupported(at(p, "type"), "only function calls translate")
+		return call, unsupported(at(p, "type"), "only function calls translate")
 	}
-	if b.ID == "" || b.Name == "" {
-		return b, invalid(p, "id and function.name are required")
+	if call.id == "" || call.name == "" {
+		return call, invalid(p, "id and function.name are required")
 	}
 	args = bytes.TrimSpace(args)
 	switch {
 	case len(args) == 0:
-		b.Input = json.RawMessage(`{}`)
+		call.args = json.RawMessage(`{}`)
 	case kind(args) == '{' && json.Valid(args):
-		b.Input = args
+		call.args = args
 	default:
-		return b, invalid(at(p, "function.arguments"), "must be a JSON object")
+		return call, invalid(at(p, "function.arguments"), "must be a JSON object")
 	}
-	return b, nil
+	return call, nil
 }
 
-// toolResult turns a tool message into a tool_result block; consecutive
-// tool messages share one user turn, as Anthropic expects.
-func (c *oaToAn) toolResult(m *oaMsg, p string) error {
+// toolMsg turns a tool message into a tool_result block; consecutive tool
+// messages share one user turn, as Anthropic expects.
+func (c *oaToAn) toolMsg(m *oaMsg, p string) error {
 	if m.toolCallID == "" {
 		return invalid(at(p, "tool_call_id"), "required")
 	}

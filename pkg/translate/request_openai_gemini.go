@@ -35,7 +35,6 @@ type oaToGm struct {
 	parallel      bool
 	toolChoice    []byte
 	strict        bool
-	afterSystem   bool
 	callNames     map[string]string // tool call id -> function name
 }
 
@@ -52,7 +51,12 @@ func (c *oaToGm) field(k string, v []byte) error {
 			return invalid(k, "given twice")
 		}
 		c.hasMessages = true
-		err = elements(v, k, func(i int, mv []byte) error { return c.message(mv, idx(k, i)) })
+		err = readOAMessages(v, oaMsgRules{
+			lateSystem: "Gemini takes system instructions only before the conversation",
+			citations:  "Gemini takes no citations in history",
+			names:      "Gemini turns have no participant names",
+			signatures: true,
+		}, c)
 	case "max_tokens":
 		c.maxTokens, err = positive(v, k)
 	case "max_completion_tokens":
@@ -62,13 +66,9 @@ func (c *oaToGm) field(k string, v []byte) error {
 	case "top_p":
 		c.gen.TopP, _, err = rawNumber(v, k)
 	case "top_k": // not OpenAI's, but OpenAI-compatible servers accept it
-		if _, err = getInt(v, k); err == nil {
-			c.gen.TopK, _, err = rawNumber(v, k)
-		}
+		c.gen.TopK, err = rawInt(v, k)
 	case "seed":
-		if _, err = getInt(v, k); err == nil {
-			c.gen.Seed, _, err = rawNumber(v, k)
-		}
+		c.gen.Seed, err = rawInt(v, k)
 	case "frequency_penalty":
 		c.gen.FrequencyPenalty, err = nonZero(v, k)
 	case "presence_penalty":
@@ -78,30 +78,13 @@ func (c *oaToGm) field(k string, v []byte) error {
 	case "stream":
 		_, err = getBool(v, k) // the method in the URL says it
 	case "stream_options":
-		err = members(v, k, func(sk string, sv []byte) error {
-			switch sk {
-			case "include_usage", "include_obfuscation":
-				// Gemini streams always carry usage, and have no padding.
-				_, err := getBool(sv, at(k, sk))
-				return err
-			}
-			return unsupported(at(k, sk), "unknown field")
-		})
+		err = streamOptions(v)
 	case "n":
-		var n int64
-		if n, err = getInt(v, k); err == nil && n != 1 {
-			err = unsupported(k, "one candidate is translated")
-		}
+		err = onlyInt(v, k, 1, "one candidate is translated")
 	case "logprobs":
-		var b bool
-		if b, err = getBool(v, k); err == nil && b {
-			err = unsupported(k, "log probabilities are not translated")
-		}
+		err = notTrue(v, k, "log probabilities are not translated")
 	case "top_logprobs":
-		var n int64
-		if n, err = getInt(v, k); err == nil && n != 0 {
-			err = unsupported(k, "log probabilities are not translated")
-		}
+		err = onlyInt(v, k, 0, "log probabilities are not translated")
 	case "response_format":
 		err = c.responseFormat(v)
 	case "tools":
@@ -121,10 +104,7 @@ func (c *oaToGm) field(k string, v []byte) error {
 		// prompt prefixes by itself.
 		_, err = getString(v, k)
 	case "reasoning_effort":
-		c.effort, err = getString(v, k)
-		if _, ok := effortBudget(c.effort); err == nil && !ok && c.effort != "none" {
-			err = invalid(k, "unknown effort "+c.effort)
-		}
+		c.effort, err = oaEffort(v)
 	case "service_tier":
 		var tier string
 		if tier, err = getString(v, k); err == nil && tier != "auto" && tier != "default" {
@@ -133,17 +113,9 @@ func (c *oaToGm) field(k string, v []byte) error {
 	case "logit_bias", "metadata":
 		err = emptyObject(v, k)
 	case "store":
-		var b bool
-		if b, err = getBool(v, k); err == nil && b {
-			err = unsupported(k, "Gemini does not store completions")
-		}
+		err = notTrue(v, k, "Gemini does not store completions")
 	case "modalities":
-		err = elements(v, k, func(i int, ev []byte) error {
-			if m, err := getString(ev, idx(k, i)); err != nil || m != "text" {
-				return unsupported(idx(k, i), "the translation answers in text only")
-			}
-			return nil
-		})
+		err = textModalities(v, k, false, "the translation answers in text only")
 	case "audio", "prediction", "web_search_options", "verbosity", "functions", "function_call":
 		err = unsupported(k, "")
 	default:
@@ -153,128 +125,21 @@ func (c *oaToGm) field(k string, v []byte) error {
 }
 
 func (c *oaToGm) responseFormat(v []byte) error {
-	const p = "response_format"
-	var typ string
-	var schema []byte
-	err := members(v, p, func(k string, sv []byte) error {
-		var err error
-		switch k {
-		case "type":
-			typ, err = getString(sv, at(p, k))
-		case "json_schema":
-			schema = sv
-		default:
-			err = unsupported(at(p, k), "unknown field")
-		}
-		return err
+	typ, err := readOAResponseFormat(v, "Gemini response schemas have no description", func() *json.RawMessage {
+		return &c.gen.ResponseJSONSchema
 	})
-	if err != nil {
-		return err
-	}
-	switch typ {
-	case "text":
-		return nil
-	case "json_object":
+	if err == nil && typ != "text" {
 		c.gen.ResponseMimeType = "application/json"
-		return nil
-	case "json_schema":
-	default:
-		return invalid(at(p, "type"), "unknown type "+typ)
 	}
-	if schema == nil {
-		return invalid(at(p, "json_schema"), "required")
-	}
-	err = members(schema, at(p, "json_schema"), func(k string, sv []byte) error {
-		path := at(p, "json_schema."+k)
-		var err error
-		switch k {
-		case "name": // an identifier only
-			_, err = getString(sv, path)
-		case "strict": // Gemini always decodes against a response schema
-			if !isNull(sv) {
-				_, err = getBool(sv, path)
-			}
-		case "schema":
-			c.gen.ResponseJSONSchema, err = rawObject(sv, path)
-		case "description":
-			_, err = getString(sv, path)
-			if err == nil {
-				err = unsupported(path, "Gemini response schemas have no description")
-			}
-		default:
-			err = unsupported(path, "")
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if c.gen.ResponseJSONSchema == nil {
-		return invalid(at(p, "json_schema.schema"), "required")
-	}
-	c.gen.ResponseMimeType = "application/json"
-	return nil
+	return err
 }
 
 func (c *oaToGm) tools(v []byte) error {
 	decls := []gmFunctionDecl{}
-	err := elements(v, "tools", func(i int, tv []byte) error {
-		p := idx("tools", i)
-		typ, err := blockType(tv, p)
-		if err == nil && typ != "function" {
-			err = unsupported(at(p, "type"), "only function tools translate")
-		}
-		if err != nil {
-			return err
-		}
-		var d gmFunctionDecl
-		var fn []byte
-		err = members(tv, p, func(k string, fv []byte) error {
-			switch k {
-			case "type":
-			case "function":
-				fn = fv
-			case "cache_control": // Gemini caches prompt prefixes by itself
-				_, err := rawObject(fv, at(p, k))
-				return err
-			default:
-				return unsupported(at(p, k), "unknown field")
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if fn == nil {
-			return invalid(at(p, "function"), "required")
-		}
-		fp := at(p, "function")
-		err = members(fn, fp, func(k string, fv []byte) error {
-			if isNull(fv) {
-				return nil
-			}
-			var err error
-			switch k {
-			case "name":
-				d.Name, err = getString(fv, at(fp, k))
-			case "description":
-				d.Description, err = getString(fv, at(fp, k))
-			case "parameters":
-				d.ParametersJSONSchema, err = rawObject(fv, at(fp, k))
-			case "strict":
-				var b bool
-				b, err = getBool(fv, at(fp, k))
-				c.strict = c.strict || b
-			default:
-				err = unsupported(at(fp, k), "unknown field")
-			}
-			return err
-		})
-		if err == nil && d.Name == "" {
-			err = invalid(at(fp, "name"), "required")
-		}
-		decls = append(decls, d)
-		return err
+	// cache_control is dropped: Gemini caches prompt prefixes by itself.
+	err := readOATools(v, true, func(d *oaFuncDecl) {
+		c.strict = c.strict || d.anyStrict
+		decls = append(decls, gmFunctionDecl{Name: d.name, Description: d.description, ParametersJSONSchema: d.params})
 	})
 	if len(decls) > 0 {
 		c.out.Tools = []gmTool{{FunctionDeclarations: decls}}
@@ -293,7 +158,7 @@ func (c *oaToGm) toolConfig() error {
 	switch v := c.toolChoice; {
 	case v == nil:
 	case kind(v) == '"':
-		s, err := getString(v, p)
+		s, err := oaChoiceMode(v, p)
 		if err != nil {
 			return err
 		}
@@ -302,10 +167,8 @@ func (c *oaToGm) toolConfig() error {
 			cfg.Mode = "AUTO"
 		case "none":
 			cfg.Mode = "NONE"
-		case "required":
+		default: // required
 			cfg.Mode = "ANY"
-		default:
-			return invalid(p, "unknown choice "+s)
 		}
 	default:
 		typ, err := blockType(v, p)
@@ -339,31 +202,6 @@ func (c *oaToGm) toolConfig() error {
 	return nil
 }
 
-// namedFunction reads {"type":"function","function":{"name":...}}.
-func namedFunction(v []byte, p string) (string, error) {
-	var name string
-	err := members(v, p, func(k string, fv []byte) error {
-		switch k {
-		case "type":
-			return nil
-		case "function":
-			return members(fv, at(p, k), func(fk string, nv []byte) error {
-				if fk != "name" {
-					return unsupported(at(p, "function."+fk), "")
-				}
-				var err error
-				name, err = getString(nv, at(p, "function.name"))
-				return err
-			})
-		}
-		return unsupported(at(p, k), "")
-	})
-	if err == nil && name == "" {
-		err = invalid(at(p, "function.name"), "required")
-	}
-	return name, err
-}
-
 func allowedTools(v []byte, p string) (gmCallingCfg, error) {
 	cfg := gmCallingCfg{Mode: "ANY"}
 	var mode string
@@ -380,15 +218,7 @@ func allowedTools(v []byte, p string) (gmCallingCfg, error) {
 					mode, err = getString(av, at(ap, ak))
 				case "tools":
 					err = elements(av, at(ap, ak), func(i int, tv []byte) error {
-						tp := idx(at(ap, ak), i)
-						typ, err := blockType(tv, tp)
-						if err == nil && typ != "function" {
-							err = unsupported(at(tp, "type"), "only functions translate")
-						}
-						if err != nil {
-							return err
-						}
-						name, err := namedFunction(tv, tp)
+						name, err := functionOnly(tv, idx(at(ap, ak), i), "only functions translate")
 						cfg.AllowedFunctionNames = append(cfg.AllowedFunctionNames, name)
 						return err
 					})
@@ -457,112 +287,22 @@ func appendContent(out []gmContent, role string, parts []gmPart) []gmContent {
 	return append(out, gmContent{Role: role, Parts: parts})
 }
 
-// oaGmMsg holds one OpenAI message's members before its role decides what
-// they become.
-type oaGmMsg struct {
-	role           string
-	content        []byte
-	toolCalls      []byte
-	toolCallID     string
-	refusal        string
-	reasoning      string
-	thinkingBlocks []byte
-	sig            string
+func (c *oaToGm) systemMsg(m *oaMsg, p string) error {
+	parts, err := c.parts(m.content, at(p, "content"), textOnly)
+	if err != nil {
+		return err
+	}
+	if c.out.SystemInstruction == nil {
+		c.out.SystemInstruction = &gmContent{}
+	}
+	c.out.SystemInstruction.Parts = append(c.out.SystemInstruction.Parts, parts...)
+	return nil
 }
 
-func (c *oaToGm) message(v []byte, p string) error {
-	role, err := memberString(v, p, "role")
-	if err != nil {
-		return err
-	}
-	switch role {
-	case "system", "developer", "user", "assistant", "tool":
-	case "":
-		return invalid(at(p, "role"), "required")
-	default:
-		return unsupported(at(p, "role"), "role "+role)
-	}
-	m := oaGmMsg{role: role}
-	err = members(v, p, func(k string, fv []byte) error {
-		if isNull(fv) {
-			return nil
-		}
-		kp := at(p, k)
-		var err error
-		switch k {
-		case "role":
-		case "content":
-			m.content = fv
-		case "tool_calls":
-			m.toolCalls = fv
-		case "tool_call_id":
-			m.toolCallID, err = getString(fv, kp)
-		case "refusal":
-			m.refusal, err = getString(fv, kp)
-		case "reasoning_content", "reasoning":
-			m.reasoning, err = getString(fv, kp)
-		case "thinking_blocks":
-			m.thinkingBlocks = fv
-		case "extra_content":
-			m.sig, err = signatureOf(fv, kp)
-		case "cache_control": // Gemini caches prompt prefixes by itself
-			_, err = rawObject(fv, kp)
-		case "annotations":
-			err = elements(fv, kp, func(i int, _ []byte) error {
-				return unsupported(idx(kp, i), "Gemini takes no citations in history")
-			})
-		case "name":
-			// A tool message's name repeats the called function's, which
-			// the call already carries; other roles' names would be lost.
-			if m.role == "tool" {
-				_, err = getString(fv, kp)
-			} else {
-				err = unsupported(kp, "Gemini turns have no participant names")
-			}
-		case "audio", "function_call":
-			err = unsupported(kp, "")
-		default:
-			err = unsupported(kp, "unknown field")
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if m.role != "assistant" && (m.toolCalls != nil || m.refusal != "" || m.reasoning != "" || m.thinkingBlocks != nil || m.sig != "") {
-		return invalid(p, "tool_calls, refusal, reasoning and extra_content belong to assistant messages")
-	}
-	if m.role != "tool" && m.toolCallID != "" {
-		return invalid(at(p, "tool_call_id"), "belongs to tool messages")
-	}
-	if m.role != "assistant" && m.content == nil {
-		return invalid(at(p, "content"), "required")
-	}
-	switch m.role {
-	case "system", "developer":
-		if c.afterSystem {
-			return unsupported(at(p, "role"), "Gemini takes system instructions only before the conversation")
-		}
-		parts, err := c.parts(m.content, at(p, "content"), textOnly)
-		if err != nil {
-			return err
-		}
-		if c.out.SystemInstruction == nil {
-			c.out.SystemInstruction = &gmContent{}
-		}
-		c.out.SystemInstruction.Parts = append(c.out.SystemInstruction.Parts, parts...)
-		return nil
-	case "user":
-		c.afterSystem = true
-		parts, err := c.parts(m.content, at(p, "content"), userParts)
-		c.out.Contents = appendContent(c.out.Contents, "user", parts)
-		return err
-	case "assistant":
-		c.afterSystem = true
-		return c.assistant(&m, p)
-	}
-	c.afterSystem = true
-	return c.toolMessage(&m, p)
+func (c *oaToGm) userMsg(m *oaMsg, p string) error {
+	parts, err := c.parts(m.content, at(p, "content"), userParts)
+	c.out.Contents = appendContent(c.out.Contents, "user", parts)
+	return err
 }
 
 // signatureOf reads extra_content {"google":{"thought_signature":"..."}}.
@@ -586,19 +326,9 @@ func signatureOf(v []byte, p string) (string, error) {
 
 // parts turns a string or an array of content parts into Gemini parts.
 func (c *oaToGm) parts(v []byte, p string, set partSet) ([]gmPart, error) {
-	if v == nil {
-		return nil, nil
-	}
-	if kind(v) == '"' {
-		s, err := getString(v, p)
-		if err != nil || s == "" {
-			return nil, err
-		}
-		return []gmPart{{Text: &s}}, nil
-	}
 	var out []gmPart
-	err := elements(v, p, func(i int, pv []byte) error {
-		part, err := c.part(pv, idx(p, i), set)
+	err := readOAContent(v, p, set, true, func(in *oaPartIn, pp string) error {
+		part, err := gmContentPart(in, pp)
 		if err == nil && (part.Text == nil || *part.Text != "") {
 			out = append(out, part)
 		}
@@ -607,81 +337,20 @@ func (c *oaToGm) parts(v []byte, p string, set partSet) ([]gmPart, error) {
 	return out, err
 }
 
-func (c *oaToGm) part(v []byte, p string, set partSet) (gmPart, error) {
-	var part gmPart
-	typ, err := blockType(v, p)
-	switch {
-	case err != nil:
-		return part, err
-	case typ == "":
-		return part, invalid(at(p, "type"), "required")
-	case typ != "text" && !(typ == "refusal" && set == assistantParts) &&
-		!((typ == "image_url" || typ == "file" || typ == "input_audio") && set == userParts):
-		return part, unsupported(at(p, "type"), "content part "+typ)
-	}
-	var body []byte
-	var hasText bool
-	err = members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "type":
-		case "text", "refusal", "image_url", "file", "input_audio":
-			if k != typ {
-				return unsupported(at(p, k), "not part of a "+typ+" part")
-			}
-			if k == "text" || k == "refusal" {
-				var s string
-				s, err = getString(fv, at(p, k))
-				part.Text, hasText = &s, true
-			}
-			body = fv
-		case "cache_control": // Gemini caches prompt prefixes by itself
-			_, err = rawObject(fv, at(p, k))
-		default:
-			err = unsupported(at(p, k), "unknown field")
-		}
-		return err
-	})
-	if err != nil {
-		return part, err
-	}
-	switch typ {
+func gmContentPart(in *oaPartIn, p string) (gmPart, error) {
+	switch in.typ {
 	case "image_url":
-		return gmImage(body, at(p, typ))
+		return gmImage(in.body, at(p, in.typ))
 	case "file":
-		return gmFile(body, at(p, typ))
+		return gmFile(in.body, at(p, in.typ))
 	case "input_audio":
-		return gmAudio(body, at(p, typ))
+		return gmAudio(in.body, at(p, in.typ))
 	}
-	if !hasText {
-		return part, invalid(at(p, typ), "required")
-	}
-	return part, nil
+	return gmPart{Text: &in.text}, nil
 }
 
 func gmImage(v []byte, p string) (gmPart, error) {
-	if v == nil {
-		return gmPart{}, invalid(p, "required")
-	}
-	var url string
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "url":
-			url, err = getString(fv, at(p, k))
-		case "detail":
-			var d string
-			d, err = getString(fv, at(p, k))
-			// Gemini reads images at full resolution by default: auto and
-			// high mean that, low cannot be asked per image.
-			if err == nil && d == "low" {
-				err = unsupported(at(p, k), "Gemini has no low-detail image mode")
-			}
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
+	url, err := readImageURL(v, p, "Gemini")
 	switch {
 	case err != nil:
 		return gmPart{}, err
@@ -697,25 +366,10 @@ func gmImage(v []byte, p string) (gmPart, error) {
 	return gmPart{}, invalid(at(p, "url"), "must be an http(s) or data URL")
 }
 
+// gmFile takes the file inline; Gemini parts have no name, the model reads
+// the content.
 func gmFile(v []byte, p string) (gmPart, error) {
-	if v == nil {
-		return gmPart{}, invalid(p, "required")
-	}
-	var data string
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "file_data":
-			data, err = getString(fv, at(p, k))
-		case "filename": // Gemini parts have no name; the model reads the content
-			_, err = getString(fv, at(p, k))
-		case "file_id":
-			err = unsupported(at(p, k), "uploaded files live at OpenAI")
-		default:
-			err = unsupported(at(p, k), "")
-		}
-		return err
-	})
+	data, _, err := readFilePart(v, p)
 	if err != nil {
 		return gmPart{}, err
 	}
@@ -753,8 +407,8 @@ func gmAudio(v []byte, p string) (gmPart, error) {
 	return gmPart{InlineData: &gmBlob{MimeType: "audio/" + format, Data: data}}, err
 }
 
-// assistant writes a model turn (see assistantGmParts).
-func (c *oaToGm) assistant(m *oaGmMsg, p string) error {
+// assistantMsg writes a model turn (see assistantGmParts).
+func (c *oaToGm) assistantMsg(m *oaMsg, p string) error {
 	thought := m.reasoning
 	if m.thinkingBlocks != nil {
 		// Anthropic's signed blocks: Gemini reads the text; only Anthropic
@@ -806,67 +460,17 @@ func thinkingText(v []byte, p string) (string, error) {
 }
 
 func (c *oaToGm) toolCall(v []byte, p string) (gmPart, error) {
-	call := &gmFunctionCall{}
-	part := gmPart{FunctionCall: call}
-	var typ string
-	var args []byte
-	err := members(v, p, func(k string, fv []byte) error {
-		var err error
-		switch k {
-		case "id":
-			call.ID, err = getString(fv, at(p, k))
-		case "type":
-			typ, err = getString(fv, at(p, k))
-		case "index": // present when a client echoes streamed calls
-			_, err = getInt(fv, at(p, k))
-		case "extra_content":
-			part.ThoughtSignature, err = signatureOf(fv, at(p, k))
-		case "function":
-			err = members(fv, at(p, k), func(fk string, av []byte) error {
-				fp := at(p, "function."+fk)
-				var err error
-				switch fk {
-				case "name":
-					call.Name, err = getString(av, fp)
-				case "arguments":
-					var s string
-					s, err = getString(av, fp)
-					args = []byte(s)
-				default:
-					err = unsupported(fp, "")
-				}
-				return err
-			})
-		default:
-			err = unsupported(at(p, k), "unknown field")
-		}
-		return err
-	})
+	call, err := readOAToolCall(v, p)
 	if err != nil {
-		return part, err
+		return gmPart{}, err
 	}
-	if typ != "" && typ != "function" {
-		return part, unsupported(at(p, "type"), "only function calls translate")
-	}
-	if call.ID == "" || call.Name == "" {
-		return part, invalid(p, "id and function.name are required")
-	}
-	args = bytes.TrimSpace(args)
-	switch {
-	case len(args) == 0:
-		call.Args = json.RawMessage(`{}`)
-	case kind(args) == '{' && json.Valid(args):
-		call.Args = args
-	default:
-		return part, invalid(at(p, "function.arguments"), "must be a JSON object")
-	}
-	c.callNames[call.ID] = call.Name
-	return part, nil
+	c.callNames[call.id] = call.name
+	return gmPart{FunctionCall: &gmFunctionCall{ID: call.id, Name: call.name, Args: call.args}, ThoughtSignature: call.sig}, nil
 }
 
-// toolMessage becomes a functionResponse in a user turn. Gemini names the
+// toolMsg becomes a functionResponse in a user turn. Gemini names the
 // function, so the call must come before it.
-func (c *oaToGm) toolMessage(m *oaGmMsg, p string) error {
+func (c *oaToGm) toolMsg(m *oaMsg, p string) error {
 	if m.toolCallID == "" {
 		return invalid(at(p, "tool_call_id"), "required")
 	}

@@ -123,21 +123,31 @@ func stopToOpenAI(s string) string {
 	return "stop" // end_turn, stop_sequence, pause_turn
 }
 
+// readAnthropicResponse reads a non-streaming Anthropic message and the
+// model to answer as: model, else the message's.
+func readAnthropicResponse(body []byte, model string) (*anResponse, string, error) {
+	var r anResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, "", badResponse("%v", err)
+	}
+	if r.Type != "message" {
+		return nil, "", badResponse("type %q is not a message", r.Type)
+	}
+	if model == "" {
+		model = r.Model
+	}
+	return &r, model, nil
+}
+
 // AnthropicResponseToOpenAI translates a non-streaming Anthropic message into
 // an OpenAI chat.completion. model is the client-facing model name (empty:
 // the upstream's). Thinking becomes message.reasoning_content (the text, as
 // DeepSeek and vLLM return it) plus message.thinking_blocks (the signed
 // blocks, to be sent back on the next turn).
 func AnthropicResponseToOpenAI(body []byte, model string) ([]byte, error) {
-	var r anResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badResponse("%v", err)
-	}
-	if r.Type != "message" {
-		return nil, badResponse("type %q is not a message", r.Type)
-	}
-	if model == "" {
-		model = r.Model
+	r, model, err := readAnthropicResponse(body, model)
+	if err != nil {
+		return nil, err
 	}
 	msg := oaRespMessage{Role: "assistant"}
 	var text, thinking []string

@@ -476,15 +476,9 @@ func (a *anToGmParts) thinking(text, sig string) {
 // with a tagged signature (see redactedPrefix). GeminiToAnthropic reads
 // both back into the blocks they came from.
 func AnthropicResponseToGemini(body []byte, model string) ([]byte, error) {
-	var r anResponse
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badResponse("%v", err)
-	}
-	if r.Type != "message" {
-		return nil, badResponse("type %q is not a message", r.Type)
-	}
-	if model == "" {
-		model = r.Model
+	r, model, err := readAnthropicResponse(body, model)
+	if err != nil {
+		return nil, err
 	}
 	var parts []gmPart
 	for i, b := range r.Content {

@@ -45,6 +45,25 @@ func modelTurn(t *testing.T, gemini []byte, i int) []gmPart {
 	return req.Contents[i].Parts
 }
 
+// wantSignedTurn checks that the translated next request gives back the
+// model turn Gemini answered, signatures in place.
+func wantSignedTurn(t *testing.T, next []byte, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameParts(t, modelTurn(t, next, 1), wantModelTurn)
+}
+
+// geminiStream writes chunks as the events of a Gemini stream.
+func geminiStream(chunks ...string) []byte {
+	var stream []byte
+	for _, chunk := range chunks {
+		stream, _ = sse.AppendEvent(stream, "", []byte(chunk))
+	}
+	return stream
+}
+
 func sameParts(t *testing.T, got, want []gmPart) {
 	t.Helper()
 	g, _ := marshal(got)
@@ -75,27 +94,18 @@ func TestRoundTripGeminiSignaturesThroughAnthropic(t *testing.T) {
 	}
 	mustDecode(t, out, &msg)
 	next, err := AnthropicToGemini(anthropicHistory(t, msg.Content, anResults), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameParts(t, modelTurn(t, next, 1), wantModelTurn)
+	wantSignedTurn(t, next, err)
 
 	// The same answer streamed, chunk boundaries inside the thought run.
-	var stream []byte
-	for _, chunk := range []string{
+	stream := geminiStream(
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"**Plan**\n","thought":true}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"Check both cities.","thought":true},{"text":"Check"}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"ing.","thoughtSignature":"SIG_TEXT"}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"location":"Paris"}},"thoughtSignature":"SIG_CALL"},{"functionCall":{"id":"fc_rome","name":"get_weather","args":{"location":"Rome"}}}]},"finishReason":"STOP","index":0}],"responseId":"resp1"}`,
-	} {
-		stream, _ = sse.AppendEvent(stream, "", []byte(chunk))
-	}
+	)
 	blocks := anthropicBlocks(t, convert(t, NewGeminiToAnthropicStream("claude"), stream))
 	next, err = AnthropicToGemini(anthropicHistory(t, blocks, anResults), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameParts(t, modelTurn(t, next, 1), wantModelTurn)
+	wantSignedTurn(t, next, err)
 }
 
 // anthropicBlocks folds an Anthropic event stream into the content blocks
@@ -164,27 +174,18 @@ func TestRoundTripGeminiSignaturesThroughOpenAI(t *testing.T) {
 	}
 	mustDecode(t, out, &resp)
 	next, err := OpenAIChatToGemini(openAIHistory(resp.Choices[0].Message), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameParts(t, modelTurn(t, next, 1), wantModelTurn)
+	wantSignedTurn(t, next, err)
 
 	// Streamed: the client folds the deltas, extra_content included.
-	var stream []byte
-	for _, chunk := range []string{
+	stream := geminiStream(
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"**Plan**\n","thought":true}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"Check both cities.","thought":true},{"text":"Checking."}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"text":"","thoughtSignature":"SIG_TEXT"}]},"index":0}],"responseId":"resp1"}`,
 		`{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"location":"Paris"}},"thoughtSignature":"SIG_CALL"},{"functionCall":{"id":"fc_rome","name":"get_weather","args":{"location":"Rome"}}}]},"finishReason":"STOP","index":0}],"responseId":"resp1"}`,
-	} {
-		stream, _ = sse.AppendEvent(stream, "", []byte(chunk))
-	}
+	)
 	msg := openAIMessage(t, convert(t, NewGeminiToOpenAIStream("gpt", true), stream))
 	next, err = OpenAIChatToGemini(openAIHistory(msg), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameParts(t, modelTurn(t, next, 1), wantModelTurn)
+	wantSignedTurn(t, next, err)
 }
 
 func openAIHistory(assistant json.RawMessage) []byte {

@@ -94,36 +94,20 @@ func (s *AnthropicToOpenAIStream) Feed(eventName, data []byte, dst []byte) ([]by
 	if s.done {
 		return dst, nil
 	}
-	var ev anEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return s.fail(dst, "api_error", "upstream sent an unreadable event"), badResponse("event %q: %v", eventName, err)
-	}
-	if ev.Type == "" {
-		ev.Type = string(eventName)
+	ev, err := readAnEvent(eventName, data)
+	if err != nil {
+		return s.fail(dst, "api_error", "upstream sent an unreadable event"), err
 	}
 	switch ev.Type {
 	case "message_start":
-		if ev.Message != nil {
-			s.id = ev.Message.ID
-			if s.model == "" {
-				s.model = ev.Message.Model
-			}
-			if ev.Message.Usage != nil {
-				s.usage = *ev.Message.Usage
-			}
-		}
+		ev.start(&s.id, &s.model, &s.usage)
 		return s.chunk(dst, roleDelta, "")
 	case "content_block_start":
 		return s.blockStart(dst, &ev)
 	case "content_block_delta":
 		return s.blockDelta(dst, &ev)
 	case "message_delta":
-		if u := ev.Usage; u != nil {
-			setIf(&s.usage.InputTokens, u.InputTokens)
-			setIf(&s.usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
-			setIf(&s.usage.CacheReadInputTokens, u.CacheReadInputTokens)
-			setIf(&s.usage.OutputTokens, u.OutputTokens)
-		}
+		ev.updateUsage(&s.usage)
 		if ev.Delta != nil && ev.Delta.StopReason != nil {
 			s.finish = stopToOpenAI(*ev.Delta.StopReason)
 			return s.chunk(dst, emptyDelta, s.finish)
@@ -132,14 +116,58 @@ func (s *AnthropicToOpenAIStream) Feed(eventName, data []byte, dst []byte) ([]by
 	case "message_stop":
 		return s.end(dst), nil
 	case "error":
-		e := anError{Type: "api_error", Message: "upstream error"}
-		if ev.Error != nil {
-			e = *ev.Error
-		}
+		e := ev.streamError()
 		return s.fail(dst, e.Type, e.Message), nil
 	}
 	// ping, content_block_stop, and event types added later need nothing.
 	return dst, nil
+}
+
+// readAnEvent decodes an Anthropic stream event; the SSE event name stands
+// in for a type the data leaves out.
+func readAnEvent(eventName, data []byte) (anEvent, error) {
+	var ev anEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return ev, badResponse("event %q: %v", eventName, err)
+	}
+	if ev.Type == "" {
+		ev.Type = string(eventName)
+	}
+	return ev, nil
+}
+
+// start reads a message_start event: the message id, the model unless one
+// is set, and the usage so far.
+func (ev *anEvent) start(id, model *string, usage *anUsage) {
+	m := ev.Message
+	if m == nil {
+		return
+	}
+	*id = m.ID
+	if *model == "" {
+		*model = m.Model
+	}
+	if m.Usage != nil {
+		*usage = *m.Usage
+	}
+}
+
+// updateUsage takes the counts a message_delta event gives.
+func (ev *anEvent) updateUsage(usage *anUsage) {
+	if u := ev.Usage; u != nil {
+		setIf(&usage.InputTokens, u.InputTokens)
+		setIf(&usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
+		setIf(&usage.CacheReadInputTokens, u.CacheReadInputTokens)
+		setIf(&usage.OutputTokens, u.OutputTokens)
+	}
+}
+
+// streamError is the error an error event carries.
+func (ev *anEvent) streamError() anError {
+	if ev.Error != nil {
+		return *ev.Error
+	}
+	return anError{Type: "api_error", Message: "upstream error"}
 }
 
 func setIf(dst *int64, v *int64) {

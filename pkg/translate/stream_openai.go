@@ -59,12 +59,8 @@ func (s *OpenAIToAnthropicStream) Feed(eventName, data []byte, dst []byte) ([]by
 	if !isNull(ch.Error) {
 		var e oaError
 		_ = json.Unmarshal(ch.Error, &e)
-		var code string
-		_ = json.Unmarshal(e.Code, &code)
-		if e.Message == "" {
-			e.Message = "upstream error"
-		}
-		return s.fail(dst, oaToAnthropicType(e.Type, code, 0), e.Message), nil
+		typ, message := oaErrorType(e, 0)
+		return s.fail(dst, typ, message), nil
 	}
 	dst = s.start(dst, ch.ID, ch.Model)
 	if ch.Usage != nil {

@@ -169,12 +169,8 @@ func (s *OpenAIToGeminiStream) Feed(eventName, data []byte, dst []byte) ([]byte,
 	if !isNull(ch.Error) {
 		var e oaError
 		_ = json.Unmarshal(ch.Error, &e)
-		var code string
-		_ = json.Unmarshal(e.Code, &code)
-		if e.Message == "" {
-			e.Message = "upstream error"
-		}
-		return s.fail(dst, oaToAnthropicType(e.Type, code, 0), e.Message), nil
+		typ, message := oaErrorType(e, 0)
+		return s.fail(dst, typ, message), nil
 	}
 	if s.w.id == "" {
 		s.w.id = ch.ID
@@ -325,24 +321,13 @@ func (s *AnthropicToGeminiStream) Feed(eventName, data []byte, dst []byte) ([]by
 	if s.done {
 		return dst, nil
 	}
-	var ev anEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return s.fail(dst, "api_error", "upstream sent an unreadable event"), badResponse("event %q: %v", eventName, err)
-	}
-	if ev.Type == "" {
-		ev.Type = string(eventName)
+	ev, err := readAnEvent(eventName, data)
+	if err != nil {
+		return s.fail(dst, "api_error", "upstream sent an unreadable event"), err
 	}
 	switch ev.Type {
 	case "message_start":
-		if m := ev.Message; m != nil {
-			s.w.id = m.ID
-			if s.w.model == "" {
-				s.w.model = m.Model
-			}
-			if m.Usage != nil {
-				s.usage = *m.Usage
-			}
-		}
+		ev.start(&s.w.id, &s.w.model, &s.usage)
 	case "content_block_start":
 		return s.blockStart(dst, &ev)
 	case "content_block_delta":
@@ -359,22 +344,14 @@ func (s *AnthropicToGeminiStream) Feed(eventName, data []byte, dst []byte) ([]by
 		s.blocks[ev.Index].kind = blockNone
 		return s.w.close(dst, b, "", nil), nil
 	case "message_delta":
-		if u := ev.Usage; u != nil {
-			setIf(&s.usage.InputTokens, u.InputTokens)
-			setIf(&s.usage.CacheCreationInputTokens, u.CacheCreationInputTokens)
-			setIf(&s.usage.CacheReadInputTokens, u.CacheReadInputTokens)
-			setIf(&s.usage.OutputTokens, u.OutputTokens)
-		}
+		ev.updateUsage(&s.usage)
 		if ev.Delta != nil && ev.Delta.StopReason != nil {
 			s.stop = anStopToGemini(*ev.Delta.StopReason)
 		}
 	case "message_stop":
 		return s.end(dst), nil
 	case "error":
-		e := anError{Type: "api_error", Message: "upstream error"}
-		if ev.Error != nil {
-			e = *ev.Error
-		}
+		e := ev.streamError()
 		return s.fail(dst, e.Type, e.Message), nil
 	}
 	// ping, and event types added later, need nothing.

@@ -1,10 +1,6 @@
 package translate
 
-import (
-	"errors"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // gmReq builds a Gemini request with extra top-level members and contents.
 func gmReq(extra, contents string) string {
@@ -112,25 +108,7 @@ var geminiUnsupportedCases = []unsupportedCase{
 	{"Unknown fields", gmAn, gmReq(`"frobnicate":true`, ""), "frobnicate"},
 }
 
-func TestUnsupportedGemini(t *testing.T) {
-	for _, tc := range geminiUnsupportedCases {
-		t.Run(tc.route+"/"+tc.field, func(t *testing.T) {
-			out, err := translateRequest(tc.route, tc.body)
-			var ue *UnsupportedError
-			if !errors.As(err, &ue) {
-				t.Fatalf("got %s, %v; want UnsupportedError for %s", out, err, tc.field)
-			}
-			if ue.Field != tc.field || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.field) {
-				t.Errorf("field %q (%v), want %q", ue.Field, err, tc.field)
-			}
-			// The Anthropic block readers are shared with the OpenAI
-			// translator; their reasons must not name OpenAI here.
-			if tc.route == anGm && strings.Contains(ue.Reason, "OpenAI") {
-				t.Errorf("reason %q names the wrong protocol", ue.Reason)
-			}
-		})
-	}
-}
+func TestUnsupportedGemini(t *testing.T) { testUnsupported(t, geminiUnsupportedCases) }
 
 func TestInvalidRequestsGemini(t *testing.T) {
 	tests := []struct {
@@ -171,13 +149,7 @@ func TestInvalidRequestsGemini(t *testing.T) {
 				opts = *tc.opts
 			}
 			out, err := bridgeFor(t, tc.route).Request([]byte(tc.body), opts)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %s, %v; want %v", out, err, tc.want)
-			}
-			var fe *FieldError
-			if tc.want == ErrInvalidRequest && (!errors.As(err, &fe) || fe.Field != tc.field) {
-				t.Errorf("error %v, want field %q", err, tc.field)
-			}
+			wantRequestError(t, out, err, tc.want, tc.field)
 		})
 	}
 }

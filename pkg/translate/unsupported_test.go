@@ -105,8 +105,11 @@ func translateRequest(route, body string) ([]byte, error) {
 	return AnthropicToOpenAIChat([]byte(body), Options{})
 }
 
-func TestUnsupported(t *testing.T) {
-	for _, tc := range unsupportedCases {
+func TestUnsupported(t *testing.T) { testUnsupported(t, unsupportedCases) }
+
+// testUnsupported checks that each case is refused naming its field.
+func testUnsupported(t *testing.T, cases []unsupportedCase) {
+	for _, tc := range cases {
 		t.Run(tc.route+"/"+tc.field, func(t *testing.T) {
 			out, err := translateRequest(tc.route, tc.body)
 			var ue *UnsupportedError
@@ -116,7 +119,25 @@ func TestUnsupported(t *testing.T) {
 			if ue.Field != tc.field || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.field) {
 				t.Errorf("field %q (%v), want %q", ue.Field, err, tc.field)
 			}
+			// The Anthropic block readers are shared with the OpenAI
+			// translator; their reasons must not name OpenAI for Gemini.
+			if tc.route == anGm && strings.Contains(ue.Reason, "OpenAI") {
+				t.Errorf("reason %q names the wrong protocol", ue.Reason)
+			}
 		})
+	}
+}
+
+// wantRequestError checks that a translation failed with want and, for an
+// invalid request, names field.
+func wantRequestError(t *testing.T, out []byte, err, want error, field string) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("got %s, %v; want %v", out, err, want)
+	}
+	var fe *FieldError
+	if want == ErrInvalidRequest && (!errors.As(err, &fe) || fe.Field != field) {
+		t.Errorf("error %v, want field %q", err, field)
 	}
 }
 
@@ -154,13 +175,7 @@ func TestInvalidRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.route+"/"+tc.field, func(t *testing.T) {
 			out, err := translateRequest(tc.route, tc.body)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("got %s, %v; want %v", out, err, tc.want)
-			}
-			var fe *FieldError
-			if tc.want == ErrInvalidRequest && (!errors.As(err, &fe) || fe.Field != tc.field) {
-				t.Errorf("error %v, want field %q", err, tc.field)
-			}
+			wantRequestError(t, out, err, tc.want, tc.field)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
@@ -149,7 +150,7 @@ func TestPagination(t *testing.T) {
 	ctx := ctxT(t)
 	g := e.owner().groups
 	for i := range 6 {
-		if _, err := g.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: fmt.Sprintf("g%d", i), RatioPpm: 1_000_000}})); err != nil {
+		if _, err := g.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: fmt.Sprintf("g%d", i), RatioPpm: proto.Int64(1_000_000)}})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -201,7 +202,7 @@ func TestErrorsMappedToCodes(t *testing.T) {
 	}
 	_, err = c.users.CreateUser(ctx, connect.NewRequest(&adminv1.CreateUserRequest{User: &adminv1.User{Name: "alice"}}))
 	wantCode(t, err, connect.CodeAlreadyExists)
-	_, err = c.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: 1}}))
+	_, err = c.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: proto.Int64(1)}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -135,7 +136,7 @@ func TestRoleBoundaries(t *testing.T) {
 			return err
 		}, 0},
 		{"viewer writes a group", func() error {
-			_, err := viewer.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "g", RatioPpm: 1}}))
+			_, err := viewer.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "g", RatioPpm: proto.Int64(1)}}))
 			return err
 		}, connect.CodePermissionDenied},
 		{"viewer makes itself a token", func() error {

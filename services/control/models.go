@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
+	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/store"
 )
 
@@ -80,6 +81,10 @@ type groupService struct{ s *Server }
 func (h groupService) CreateGroup(ctx context.Context, req *connect.Request[adminv1.CreateGroupRequest]) (*connect.Response[adminv1.CreateGroupResponse], error) {
 	g := proto.Clone(req.Msg.GetGroup()).(*adminv1.Group)
 	g.CreateTime, g.UpdateTime = nil, nil
+	if g.RatioPpm == nil {
+		// Absent is list price, never free: 0 must be asked for.
+		g.RatioPpm = proto.Int64(pricing.OnePPM)
+	}
 	created, err := h.s.store.CreateGroup(ctx, g)
 	if err != nil {
 		return nil, about("group", g.GetName(), err)
@@ -120,6 +125,11 @@ func (h groupService) UpdateGroup(ctx context.Context, req *connect.Request[admi
 		next := proto.Clone(cur).(*adminv1.Group)
 		if err := groupMask.apply(next, in, req.Msg.GetUpdateMask().GetPaths()); err != nil {
 			return err
+		}
+		// The stored group had a ratio, so the mask cleared it (named
+		// ratio_ppm, or no mask at all, without a value).
+		if next.RatioPpm == nil {
+			return invalidArgument("group.ratio_ppm: the update mask names it but no value is set; a ratio cannot be cleared (1.0 is 1000000)")
 		}
 		if err := h.s.validate.validate(next); err != nil {
 			return err

@@ -176,7 +176,7 @@ func TestWatchFullSnapshotThenChanges(t *testing.T) {
 
 	// A committed change reaches the watcher within 1 s.
 	start := time.Now()
-	if _, err := e.owner().groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: 800_000}})); err != nil {
+	if _, err := e.owner().groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: proto.Int64(800_000)}})); err != nil {
 		t.Fatal(err)
 	}
 	w.until(t, time.Second, "new group", func(s *routerState) bool { return s.has("group/vip") })
@@ -200,7 +200,7 @@ func TestWatchTwoReplicasBothPush(t *testing.T) {
 	w2 := startWatch(t, second, "r2", 0)
 	w1.synced(t)
 	w2.synced(t)
-	if _, err := e.owner().groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: 1}})); err != nil {
+	if _, err := e.owner().groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: proto.Int64(1)}})); err != nil {
 		t.Fatal(err)
 	}
 	w1.until(t, time.Second, "group on the writing replica", func(s *routerState) bool { return s.has("group/vip") })
@@ -224,7 +224,7 @@ func TestWatchReconnectMatchesFreshSnapshot(t *testing.T) {
 	pagesBefore := held.pages
 
 	// Changes of every kind while the router is away.
-	if _, err := owner.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: 2}})); err != nil {
+	if _, err := owner.groups.CreateGroup(ctx, connect.NewRequest(&adminv1.CreateGroupRequest{Group: &adminv1.Group{Name: "vip", RatioPpm: proto.Int64(2)}})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := owner.channels.CreateChannel(ctx, connect.NewRequest(&adminv1.CreateChannelRequest{Channel: newChannel("c2", "sk-second-key-0123456789")})); err != nil {
@@ -293,7 +293,7 @@ func TestWatchMissedNotificationDeliveredByPoll(t *testing.T) {
 
 	// Committed through another store instance: this replica hears nothing.
 	other := openStore(t, dsnEnv.dsn)
-	if _, err := other.CreateGroup(ctx, &adminv1.Group{Name: "vip", RatioPpm: 1}); err != nil {
+	if _, err := other.CreateGroup(ctx, &adminv1.Group{Name: "vip", RatioPpm: proto.Int64(1)}); err != nil {
 		t.Fatal(err)
 	}
 	w.until(t, time.Second, "change found by the fallback poll", func(s *routerState) bool { return s.has("group/vip") })

@@ -150,7 +150,7 @@ func modelE(name string, in, out int64) *snapshotv1.Entity {
 }
 
 func groupE(name string, ratio int64) *snapshotv1.Entity {
-	return &snapshotv1.Entity{Entity: &snapshotv1.Entity_Group{Group: &adminv1.Group{Name: name, RatioPpm: ratio}}}
+	return &snapshotv1.Entity{Entity: &snapshotv1.Entity_Group{Group: &adminv1.Group{Name: name, RatioPpm: &ratio}}}
 }
 
 // channelE is an OpenAI channel at the fake upstream, with a URL scenario.

@@ -68,9 +68,37 @@ func (c *call) proxy(w http.ResponseWriter, r *http.Request) error {
 		if refused != nil {
 			return refused
 		}
+		if c.op.free {
+			return c.countLocally(w)
+		}
 		return errNoChannel
 	}
 	return errUpstreamFailed
+}
+
+// countLocally answers a token count no channel of the surface's protocol
+// can give, with the router's estimate of the request's size (the rule of
+// usage.EstimateTokens), so SDKs that count before sending keep working on
+// models served by other protocols.
+func (c *call) countLocally(w http.ResponseWriter) error {
+	n := usage.EstimateTokens(len(c.body))
+	b := make([]byte, 0, 48)
+	if c.op.surface == translate.Gemini {
+		b = append(b, `{"totalTokens":`...)
+	} else {
+		b = append(b, `{"input_tokens":`...)
+	}
+	b = strconv.AppendInt(b, n, 10)
+	b = append(b, "}\n"...)
+	h := w.Header()
+	h[hdrContentType] = []string{"application/json"}
+	h[hdrCost] = []string{"0"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	c.wrote, c.status = true, http.StatusOK
+	c.usage, c.usageKnown = usage.Usage{}, true
+	return nil
 }
 
 // attemptIn makes one attempt within its channel slot, which it ends with

@@ -209,6 +209,7 @@ func (s *Server) Sync(ctx context.Context) error {
 	if s.ownLim {
 		wg.Go(func() { _ = s.lim.Run(ctx) })
 	}
+	wg.Go(func() { s.pruneHealth(ctx, pruneEvery) })
 	var err error
 	if s.watcher != nil {
 		err = s.watcher.Run(ctx)
@@ -218,6 +219,27 @@ func (s *Server) Sync(ctx context.Context) error {
 	wg.Wait()
 	s.vertex.Close()
 	return err
+}
+
+// pruneEvery is how often breaker state of removed channels and keys is
+// dropped.
+const pruneEvery = time.Minute
+
+// pruneHealth drops, every period, the breakers and cooldowns of channels
+// and keys the snapshot no longer has.
+func (s *Server) pruneHealth(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if idx := s.store.Load(); idx != nil {
+				s.routes.Prune(idx.HasChannelKey)
+			}
+		}
+	}
 }
 
 func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {

@@ -57,9 +57,9 @@ func sseEvents(t *testing.T, body []byte) [][2]string {
 
 // checkEvent checks the protocols of the request's event and that its
 // cost is the price of its usage.
-func (e *env) checkEvent(t *testing.T, in, up usagev1.Protocol, want usage.Usage) *usagev1.UsageEvent {
+func (e *env) checkEvent(t *testing.T, res result, in, up usagev1.Protocol, want usage.Usage) *usagev1.UsageEvent {
 	t.Helper()
-	ev := e.sink.WaitFor(1, time.Second)[0]
+	ev := e.eventOf(t, res)
 	if ev.GetInboundProtocol() != in || ev.GetUpstreamProtocol() != up {
 		t.Errorf("event protocols %v -> %v, want %v -> %v", ev.GetInboundProtocol(), ev.GetUpstreamProtocol(), in, up)
 	}
@@ -109,7 +109,7 @@ func TestAnthropicSurface(t *testing.T) {
 		if string(req.Body) != messagesBody("claude-x", false) {
 			t.Errorf("body changed: %s", req.Body)
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
 	})
 
 	t.Run("passthrough stream", func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestAnthropicSurface(t *testing.T) {
 		if res.status != 200 || len(evs) < 4 || evs[0][0] != "message_start" || evs[len(evs)-1][0] != "message_stop" {
 			t.Fatalf("status %d events %v", res.status, evs)
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
 	})
 
 	t.Run("translated to an OpenAI channel", func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestAnthropicSurface(t *testing.T) {
 		if err := json.Unmarshal(req.Body, &up); err != nil || up.Model != "gpt-4o-2024-11-20" || up.MaxTokens != 64 {
 			t.Errorf("upstream body %s", req.Body)
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_OPENAI, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_OPENAI, three)
 	})
 
 	t.Run("translated stream", func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestAnthropicSurface(t *testing.T) {
 		if n := len(strings.Fields(text.String())); n != 16 {
 			t.Errorf("streamed %d words: %q", n, text.String())
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_OPENAI, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_ANTHROPIC, usagev1.Protocol_PROTOCOL_OPENAI, three)
 	})
 
 	t.Run("count tokens is free", func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestAnthropicSurface(t *testing.T) {
 		if res.status != 200 || !strings.Contains(string(res.body), `"input_tokens":3`) || res.header.Get(hdrCost) != "0" {
 			t.Fatalf("status %d cost %q body %s", res.status, res.header.Get(hdrCost), res.body)
 		}
-		ev := e.sink.WaitFor(1, time.Second)[0]
+		ev := e.eventOf(t, res)
 		if ev.GetCostNanoUsd() != 0 || ev.GetOperation() != "messages.count_tokens" {
 			t.Errorf("event %v", ev)
 		}
@@ -259,7 +259,7 @@ func TestOpenAIClientOnAnthropicChannel(t *testing.T) {
 		if res.header.Get(hdrCost) == "" {
 			t.Error("no cost header")
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_OPENAI, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_OPENAI, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
 	})
 
 	t.Run("stream with usage", func(t *testing.T) {
@@ -273,7 +273,7 @@ func TestOpenAIClientOnAnthropicChannel(t *testing.T) {
 		if !strings.Contains(evs[len(evs)-2][1], `"prompt_tokens":4`) {
 			t.Errorf("usage chunk %s", evs[len(evs)-2][1])
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_OPENAI, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_OPENAI, usagev1.Protocol_PROTOCOL_ANTHROPIC, three)
 	})
 
 	t.Run("feature the target cannot express", func(t *testing.T) {
@@ -284,7 +284,7 @@ func TestOpenAIClientOnAnthropicChannel(t *testing.T) {
 			strings.Contains(a.Error.Message, "translate:") {
 			t.Fatalf("status %d error %+v", res.status, a)
 		}
-		ev := e.sink.WaitFor(1, time.Second)[0]
+		ev := e.eventOf(t, res)
 		if ev.GetErrorClass() != "unsupported_feature" || ev.GetCostNanoUsd() != 0 || ev.GetAttempts() != 0 {
 			t.Errorf("event %v", ev)
 		}
@@ -397,7 +397,7 @@ func TestAzureChannel(t *testing.T) {
 		req.Header.Get("Api-Key") != upPrimary || req.Header.Get("Authorization") != "" {
 		t.Errorf("upstream request %s?%s %v", req.Path, req.RawQuery, req.Header)
 	}
-	ev := e.sink.WaitFor(1, time.Second)[0]
+	ev := e.eventOf(t, res)
 	if ev.GetUpstreamProtocol() != usagev1.Protocol_PROTOCOL_OPENAI || ev.GetUpstreamModel() != "prod-gpt4o" || ev.GetUsage().GetOutput() != 16 {
 		t.Errorf("event %v", ev)
 	}
@@ -442,7 +442,7 @@ func TestGeminiSurface(t *testing.T) {
 			string(req.Body) != geminiBody() || req.RawQuery != "" {
 			t.Errorf("upstream request %s?%s %v %s", req.Path, req.RawQuery, req.Header, req.Body)
 		}
-		e.checkEvent(t, usagev1.Protocol_PROTOCOL_GEMINI, usagev1.Protocol_PROTOCOL_GEMINI, three)
+		e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_GEMINI, usagev1.Protocol_PROTOCOL_GEMINI, three)
 	})
 
 	t.Run("gemini stream with the key in the query", func(t *testing.T) {
@@ -456,7 +456,7 @@ func TestGeminiSurface(t *testing.T) {
 		if req.RawQuery != "alt=sse" || strings.Contains(req.RawQuery, keyAlice) {
 			t.Errorf("upstream query %q", req.RawQuery)
 		}
-		ev := e.checkEvent(t, usagev1.Protocol_PROTOCOL_GEMINI, usagev1.Protocol_PROTOCOL_GEMINI, three)
+		ev := e.checkEvent(t, res, usagev1.Protocol_PROTOCOL_GEMINI, usagev1.Protocol_PROTOCOL_GEMINI, three)
 		if !ev.GetStream() || ev.GetOperation() != "stream_generate_content" {
 			t.Errorf("event %v", ev)
 		}
@@ -470,6 +470,9 @@ func TestGeminiSurface(t *testing.T) {
 			if res.status != 200 {
 				t.Fatalf("status %d: %s", res.status, res.body)
 			}
+			if ev := e.eventOf(t, res); ev.GetChannel() != "vertex" || ev.GetUsage().GetOutput() != 16 {
+				t.Fatalf("event %v", ev)
+			}
 		}
 		if got := e.fake.TokensIssued() - before; got != 1 {
 			t.Errorf("%d token grants for 3 requests, want 1 (cached)", got)
@@ -478,9 +481,6 @@ func TestGeminiSurface(t *testing.T) {
 		if req.Path != "/v1/projects/proj-1/locations/europe-west4/publishers/google/models/gemini-v:generateContent" ||
 			!strings.HasPrefix(req.Header.Get("Authorization"), "Bearer ") {
 			t.Errorf("upstream request %s %v", req.Path, req.Header)
-		}
-		if n := len(e.sink.WaitFor(3, time.Second)); n != 3 {
-			t.Fatalf("%d events", n)
 		}
 	})
 
@@ -492,10 +492,82 @@ func TestGeminiSurface(t *testing.T) {
 		}
 	})
 
+	t.Run("embeddings", func(t *testing.T) {
+		for _, tc := range []struct{ method, body, want string }{
+			{"embedContent", `{"content":{"parts":[{"text":"a b c"}]}}`, `"embedding"`},
+			{"batchEmbedContents", `{"requests":[{"model":"models/gemini-x","content":{"parts":[{"text":"a"}]}}]}`, `"embeddings"`},
+		} {
+			e.sink.Reset()
+			res := e.do(http.MethodPost, "/v1beta/models/gemini-x:"+tc.method, tc.body, goog)
+			if res.status != 200 || !strings.Contains(string(res.body), tc.want) {
+				t.Fatalf("%s: status %d body %.200s", tc.method, res.status, res.body)
+			}
+			ev := e.eventOf(t, res)
+			// Google reports no usage for embeddings: the input is estimated, no output.
+			if ev.GetUsage().GetOutput() != 0 || ev.GetUsage().GetInputUncached() == 0 || !ev.GetUsageEstimated() || ev.GetCostNanoUsd() == 0 {
+				t.Errorf("%s: event %v", tc.method, ev)
+			}
+		}
+	})
+
 	t.Run("model list", func(t *testing.T) {
 		res := e.do(http.MethodGet, "/v1beta/models", "", goog)
 		if res.status != 200 || !strings.Contains(string(res.body), `"name":"models/gemini-x"`) {
 			t.Fatalf("status %d body %s", res.status, res.body)
 		}
 	})
+}
+
+// eventOf waits for the event of the request that got res.
+func (e *env) eventOf(t *testing.T, res result) *usagev1.UsageEvent {
+	t.Helper()
+	id := res.header.Get(hdrRequestID)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		for _, ev := range e.sink.Events() {
+			if ev.GetId() == id {
+				return ev
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no event for request %s", id)
+	return nil
+}
+
+func TestCountTokensWithoutAChannelOfTheProtocol(t *testing.T) {
+	e := newEnv(t)
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"count these words please"}]}`
+	tests := []struct {
+		name, path, body, want string
+		hdr                    map[string]string
+	}{
+		{"anthropic", "/v1/messages/count_tokens", body, `{"input_tokens":`, anthropicHeaders(keyAlice)},
+		{"gemini", "/v1beta/models/gpt-4o:countTokens", `{"contents":[{"parts":[{"text":"count these words please"}]}]}`,
+			`{"totalTokens":`, map[string]string{"X-Goog-Api-Key": keyAlice}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.fake.Received()
+			res := e.do(http.MethodPost, tt.path, tt.body, tt.hdr)
+			if res.status != 200 || !strings.HasPrefix(string(res.body), tt.want) || res.header.Get(hdrCost) != "0" {
+				t.Fatalf("status %d body %s", res.status, res.body)
+			}
+			var n map[string]int64
+			if err := json.Unmarshal(res.body, &n); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range n {
+				if want := usage.EstimateTokens(len(tt.body)); v != want {
+					t.Errorf("count %d, want the estimate %d", v, want)
+				}
+			}
+			if e.fake.Received() != before {
+				t.Error("the count went upstream")
+			}
+			if ev := e.eventOf(t, res); ev.GetCostNanoUsd() != 0 || ev.GetHttpStatus() != 200 || ev.GetChannel() != "" {
+				t.Errorf("event %v", ev)
+			}
+		})
+	}
 }

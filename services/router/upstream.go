@@ -54,6 +54,9 @@ func (c *call) prepare(ch *snapshot.Channel) ([]byte, error) {
 	c.translated = c.up != c.op.surface
 	if !c.translated {
 		if c.op.surface == translate.Gemini {
+			if c.op == opBatchEmbed && c.upstreamModel != c.req.Model {
+				return c.renameBatchModel(), nil
+			}
 			return c.body, nil // the model is in the URL
 		}
 		body := c.req.Rewrite(c.upBuf, c.body, c.upstreamModel, c.hideUsage)
@@ -143,4 +146,15 @@ func sseQuery(stream bool) string {
 		return "?alt=sse"
 	}
 	return ""
+}
+
+// renameBatchModel rewrites the requests[].model of a batchEmbedContents
+// body ("models/NAME", which Google checks against the URL's) to the
+// upstream name. An unescaped quote cannot occur inside a JSON string, so
+// the quoted name matches whole string tokens only, never prompt text.
+func (c *call) renameBatchModel() []byte {
+	from := `"models/` + c.req.Model + `"`
+	to := `"models/` + c.upstreamModel + `"`
+	c.upBuf = append(c.upBuf[:0], bytes.ReplaceAll(c.body, []byte(from), []byte(to))...)
+	return c.upBuf
 }

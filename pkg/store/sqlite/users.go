@@ -172,12 +172,23 @@ func scanGroup(row scanner) (*adminv1.Group, error) {
 	var (
 		g                adminv1.Group
 		created, updated int64
+		ratio            int64
 	)
-	if err := row.Scan(&g.Name, &g.RatioPpm, &g.Description, &created, &updated); err != nil {
+	if err := row.Scan(&g.Name, &ratio, &g.Description, &created, &updated); err != nil {
 		return nil, err
 	}
+	g.RatioPpm = &ratio
 	g.CreateTime, g.UpdateTime = timeOf(created), timeOf(updated)
 	return &g, nil
+}
+
+// groupComplete refuses a group without a ratio before the database does, so
+// the transaction stays usable.
+func groupComplete(g *adminv1.Group) error {
+	if g.RatioPpm == nil {
+		return fmt.Errorf("%w: group %q: ratio_ppm", store.ErrMissingField, g.GetName())
+	}
+	return nil
 }
 
 func (t *tx) selectGroups(ctx context.Context, tail string, args ...any) ([]*adminv1.Group, error) {
@@ -186,6 +197,9 @@ func (t *tx) selectGroups(ctx context.Context, tail string, args ...any) ([]*adm
 }
 
 func (t *tx) CreateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	if err := groupComplete(g); err != nil {
+		return nil, err
+	}
 	out, err := scanGroup(t.q.QueryRowContext(ctx, `
 		INSERT INTO groups (name, ratio_ppm, description, create_time, update_time) VALUES (?1, ?2, ?3, ?4, ?4)
 		ON CONFLICT (name) DO NOTHING RETURNING `+groupCols,
@@ -217,6 +231,9 @@ func (t *tx) ListGroups(ctx context.Context, p store.Page) ([]*adminv1.Group, er
 }
 
 func (t *tx) UpdateGroup(ctx context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	if err := groupComplete(g); err != nil {
+		return nil, err
+	}
 	out, err := scanGroup(t.q.QueryRowContext(ctx, `
 		UPDATE groups SET ratio_ppm = ?2, description = ?3, update_time = ?4
 		WHERE name = ?1 RETURNING `+groupCols,

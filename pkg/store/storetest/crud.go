@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -66,8 +67,8 @@ func testGroups(t *testing.T, s store.Store) {
 	ctx := ctxT(t)
 	def, err := s.GetGroup(ctx, "default")
 	wantErr(t, "get default group", err, nil)
-	if def.RatioPpm != 1_000_000 {
-		t.Fatalf("default group ratio %d, want 1000000", def.RatioPpm)
+	if def.RatioPpm == nil || def.GetRatioPpm() != 1_000_000 {
+		t.Fatalf("default group ratio %v, want 1000000", def.RatioPpm)
 	}
 	in := newGroup("vip")
 	got, err := s.CreateGroup(ctx, in)
@@ -77,10 +78,42 @@ func testGroups(t *testing.T, s store.Store) {
 	_, err = s.CreateGroup(ctx, newGroup("vip"))
 	wantErr(t, "create twice", err, store.ErrAlreadyExists)
 
-	in.RatioPpm, in.Description = 2_000_000, ""
+	in.RatioPpm, in.Description = proto.Int64(2_000_000), ""
 	got, err = s.UpdateGroup(ctx, in)
 	wantErr(t, "update", err, nil)
 	equalProto(t, "updated group", in, noTimes(got))
+
+	// A free group is legitimate: 0 is stored and read back as set.
+	free := &adminv1.Group{Name: "free", RatioPpm: proto.Int64(0)}
+	got, err = s.CreateGroup(ctx, free)
+	wantErr(t, "create free", err, nil)
+	equalProto(t, "created free group", free, noTimes(got))
+	got, err = s.GetGroup(ctx, "free")
+	wantErr(t, "get free", err, nil)
+	if got.RatioPpm == nil || got.GetRatioPpm() != 0 {
+		t.Errorf("free group ratio read back as %v, want set to 0", got.RatioPpm)
+	}
+	wantErr(t, "delete free", s.DeleteGroup(ctx, "free"), nil)
+
+	// Without a ratio the store refuses rather than storing 0 (free) or
+	// guessing a price.
+	_, err = s.CreateGroup(ctx, &adminv1.Group{Name: "noratio"})
+	wantErr(t, "create without ratio", err, store.ErrMissingField)
+	_, err = s.GetGroup(ctx, "noratio")
+	wantErr(t, "get refused group", err, store.ErrNotFound)
+	_, err = s.UpdateGroup(ctx, &adminv1.Group{Name: "vip"})
+	wantErr(t, "update without ratio", err, store.ErrMissingField)
+	got, err = s.GetGroup(ctx, "vip")
+	wantErr(t, "get after refused update", err, nil)
+	equalProto(t, "group after refused update", in, noTimes(got))
+	wantErr(t, "missing ratio leaves tx usable", s.InTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.CreateGroup(ctx, &adminv1.Group{Name: "noratio"}); !errors.Is(err, store.ErrMissingField) {
+			return fmt.Errorf("create without ratio in tx: %w", err)
+		}
+		_, err := tx.CreateGroup(ctx, newGroup("intx"))
+		return err
+	}), nil)
+	wantErr(t, "delete intx", s.DeleteGroup(ctx, "intx"), nil)
 	_, err = s.UpdateGroup(ctx, newGroup("nope"))
 	wantErr(t, "update missing", err, store.ErrNotFound)
 

@@ -122,7 +122,7 @@ func newUser(name string) *adminv1.User {
 }
 
 func newGroup(name string) *adminv1.Group {
-	return &adminv1.Group{Name: name, RatioPpm: 1_500_000, Description: "group " + name}
+	return &adminv1.Group{Name: name, RatioPpm: proto.Int64(1_500_000), Description: "group " + name}
 }
 
 func newModel(name string) *adminv1.Model {

@@ -100,7 +100,11 @@ func (p *pricer) groupRatio(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reading group %s: %s", group, connect.CodeOf(err))
 	}
-	r := g.Msg.GetGroup().GetRatioPpm()
+	// Stored groups always carry a ratio; absent means 1.0 as it does everywhere.
+	r := int64(pricing.OnePPM)
+	if gr := g.Msg.GetGroup(); gr.RatioPpm != nil {
+		r = gr.GetRatioPpm()
+	}
 	p.ratio = &r
 	return r, nil
 }

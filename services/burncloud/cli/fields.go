@@ -151,10 +151,12 @@ func optUSDField[M proto.Message](flag, path, usage string, get func(M) **int64)
 	}}
 }
 
-func ppmField[M proto.Message](flag, path, usage string, get func(M) *int64) field[M] {
+// ppmField is a ratio that is optional on the wire but cannot be cleared:
+// the flag always sends a value.
+func ppmField[M proto.Message](flag, path, usage string, get func(M) **int64) field[M] {
 	return field[M]{flag: flag, path: path, typ: "ratio", usage: usage, set: func(m M, raw string) error {
 		v, err := pricing.ParsePPM(strings.TrimSpace(raw))
-		*get(m) = v
+		*get(m) = proto.Int64(v)
 		return err
 	}}
 }

@@ -25,15 +25,14 @@ func groupResource() *resource[group] {
 		identify: func(g group, ids []string) { g.Name = ids[0] },
 		fields: []field[group]{
 			ppmField("ratio", "ratio_ppm", "multiplier on list prices, e.g. 1.0 or 0.8 (create default 1.0)",
-				func(g group) *int64 { return &g.RatioPpm }),
+				func(g group) **int64 { return &g.RatioPpm }),
 			stringField("description", "description", "free text", func(g group) *string { return &g.Description }),
 		},
-		// The ratio is not optional in the API: without this a new group
-		// would be priced at zero.
-		defaults: func(g group) { g.RatioPpm = 1_000_000 },
-		header:   []string{"NAME", "RATIO", "DESCRIPTION"},
+		// No client-side default ratio: the control plane stores an absent
+		// ratio as 1.0, for this CLI and raw API clients alike.
+		header: []string{"NAME", "RATIO", "DESCRIPTION"},
 		row: func(g group) []string {
-			return []string{g.Name, pricing.FormatPPM(g.RatioPpm), g.Description}
+			return []string{g.Name, pricing.FormatPPM(g.GetRatioPpm()), g.Description}
 		},
 		wrapList: func(gs []group) proto.Message { return &adminv1.ListGroupsResponse{Groups: gs} },
 		create: func(ctx context.Context, c *clients, g group, _ string) (group, string, error) {

@@ -157,6 +157,18 @@ func TestCLIAgainstControl(t *testing.T) {
 		t.Errorf("token after status update: %v", tok)
 	}
 	mustContain(t, "yaml", f.cli(t, 0, "group", "get", "vip", "-o", "yaml"), "name: vip\n", "ratioPpm: \"800000\"\n")
+	// The control plane stores a group created without --ratio at 1.0; an
+	// explicit 0 is a free group and stays 0.
+	f.cli(t, 0, "group", "create", "plain")
+	f.cli(t, 0, "group", "create", "free", "--ratio", "0")
+	if g := f.getJSON(t, "group", "get", "plain"); g["ratioPpm"] != "1000000" {
+		t.Errorf("group created without a ratio: %v", g)
+	}
+	if g := f.getJSON(t, "group", "get", "free"); g["ratioPpm"] != "0" {
+		t.Errorf("group created with ratio 0: %v", g)
+	}
+	f.cli(t, 0, "group", "delete", "plain")
+	f.cli(t, 0, "group", "delete", "free")
 
 	// Delete, then the resource is gone.
 	mustContain(t, "group delete", f.cli(t, 0, "group", "delete", "vip"), "deleted group vip")

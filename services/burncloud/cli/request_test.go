@@ -225,13 +225,18 @@ func TestModelRequests(t *testing.T) {
 func TestGroupRequests(t *testing.T) {
 	r := groupResource()
 	checkCreates(t, r, []requestCase[group]{
-		{name: "ratio defaults to 1.0", ids: []string{"vip"}, flags: []string{"--description", "x"},
-			want: &adminv1.Group{Name: "vip", RatioPpm: 1_000_000, Description: "x"}},
+		// The control plane turns the absent ratio into 1.0.
+		{name: "ratio left absent", ids: []string{"vip"}, flags: []string{"--description", "x"},
+			want: &adminv1.Group{Name: "vip", Description: "x"}},
 		{name: "ratio given", ids: []string{"vip"}, flags: []string{"--ratio", "0.8"},
-			want: &adminv1.Group{Name: "vip", RatioPpm: 800_000}},
+			want: &adminv1.Group{Name: "vip", RatioPpm: i64(800_000)}},
+		{name: "free group keeps an explicit 0", ids: []string{"vip"}, flags: []string{"--ratio", "0"},
+			want: &adminv1.Group{Name: "vip", RatioPpm: i64(0)}},
 	})
 	checkUpdates(t, r, []requestCase[group]{
-		{name: "ratio only, no default applied", ids: []string{"vip"}, flags: []string{"--description", "y"},
+		{name: "ratio", ids: []string{"vip"}, flags: []string{"--ratio", "1.25"},
+			want: &adminv1.Group{Name: "vip", RatioPpm: i64(1_250_000)}, paths: []string{"ratio_ppm"}},
+		{name: "description only, ratio untouched", ids: []string{"vip"}, flags: []string{"--description", "y"},
 			want: &adminv1.Group{Name: "vip", Description: "y"}, paths: []string{"description"}},
 		{name: "bad ratio", ids: []string{"vip"}, flags: []string{"--ratio", "x"}, err: true},
 	})

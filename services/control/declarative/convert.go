@@ -80,14 +80,23 @@ func (c *converter) modelName(path, name string, seen map[string]string) {
 }
 
 func (c *converter) group(path string, g *groupSpec) *adminv1.Group {
-	out := &adminv1.Group{Name: g.Name, RatioPpm: pricing.OnePPM, Description: g.Description}
+	// Always explicit: apply writes to the store, which takes no absent ratio.
+	out := &adminv1.Group{Name: g.Name, RatioPpm: proto.Int64(pricing.OnePPM), Description: g.Description}
 	if g.Ratio != "" {
-		out.RatioPpm = c.ratio(path, "ratio", g.Ratio)
+		out.RatioPpm = proto.Int64(c.ratio(path, "ratio", g.Ratio))
 	}
 	if len(g.Description) > maxDescription {
 		c.ps.add(path, "description", "longer than %d characters", maxDescription)
 	}
 	return out
+}
+
+// groupRatio is g's ratio in ppm; absent means 1.0, as on CreateGroup.
+func groupRatio(g *adminv1.Group) int64 {
+	if g.RatioPpm == nil {
+		return pricing.OnePPM
+	}
+	return g.GetRatioPpm()
 }
 
 func (c *converter) ratio(path, field, s string) int64 {

@@ -166,8 +166,8 @@ func optPrice(p *adminv1.Price, f priceField) *int64 {
 
 func diffGroup(cur, want *adminv1.Group) differ {
 	var d differ
-	if cur.GetRatioPpm() != want.GetRatioPpm() {
-		d.add("ratio", pricing.FormatPPM(cur.GetRatioPpm()), pricing.FormatPPM(want.GetRatioPpm()))
+	if cr, wr := groupRatio(cur), groupRatio(want); cr != wr {
+		d.add("ratio", pricing.FormatPPM(cr), pricing.FormatPPM(wr))
 	}
 	d.str("description", cur.GetDescription(), want.GetDescription())
 	return d

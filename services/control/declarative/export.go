@@ -42,7 +42,7 @@ func Export(ctx context.Context, tx store.Tx) ([]byte, error) {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
 	for _, g := range groups {
-		spec.Groups = append(spec.Groups, groupSpec{Name: g.GetName(), Ratio: pricing.FormatPPM(g.GetRatioPpm()), Description: g.GetDescription()})
+		spec.Groups = append(spec.Groups, groupSpec{Name: g.GetName(), Ratio: pricing.FormatPPM(groupRatio(g)), Description: g.GetDescription()})
 	}
 	users, err := listAll(func(p store.Page) ([]*adminv1.User, error) { return tx.ListUsers(ctx, p) }, (*adminv1.User).GetName)
 	if err != nil {

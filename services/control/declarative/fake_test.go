@@ -33,7 +33,7 @@ type fakeTx struct {
 func newFakeTx() *fakeTx {
 	return &fakeTx{
 		users:    map[string]*adminv1.User{},
-		groups:   map[string]*adminv1.Group{"default": {Name: "default", RatioPpm: 1_000_000}},
+		groups:   map[string]*adminv1.Group{"default": {Name: "default", RatioPpm: proto.Int64(1_000_000)}},
 		models:   map[string]*adminv1.Model{},
 		channels: map[string]store.Channel{},
 		tokens:   map[string]store.Token{},
@@ -137,6 +137,9 @@ func (f *fakeTx) DeleteUser(_ context.Context, name string) error {
 }
 
 func (f *fakeTx) CreateGroup(_ context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	if g.RatioPpm == nil { // as the real stores
+		return nil, store.ErrMissingField
+	}
 	return create(f, f.groups, g.GetName(), g)
 }
 func (f *fakeTx) GetGroup(_ context.Context, name string) (*adminv1.Group, error) {
@@ -146,6 +149,9 @@ func (f *fakeTx) ListGroups(_ context.Context, p store.Page) ([]*adminv1.Group, 
 	return list(f.groups, p)
 }
 func (f *fakeTx) UpdateGroup(_ context.Context, g *adminv1.Group) (*adminv1.Group, error) {
+	if g.RatioPpm == nil {
+		return nil, store.ErrMissingField
+	}
 	return update(f, f.groups, g.GetName(), g)
 }
 func (f *fakeTx) DeleteGroup(_ context.Context, name string) error {

@@ -129,6 +129,31 @@ func (h *Health) key(c *channelHealth, id string) *keyHealth {
 	return k
 }
 
+// Prune forgets the breakers and cooldowns of channels and keys that no
+// longer exist: exists(channel, "") asks about a channel, exists(channel,
+// id) about one of its keys. Renamed channels and rotated keys would
+// otherwise be remembered forever.
+func (h *Health) Prune(exists func(channel, key string) bool) (channels, keys int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for name, c := range h.channels {
+		if !exists(name, "") {
+			delete(h.channels, name)
+			channels++
+			continue
+		}
+		c.mu.Lock()
+		for id := range c.keys {
+			if !exists(name, id) {
+				delete(c.keys, id)
+				keys++
+			}
+		}
+		c.mu.Unlock()
+	}
+	return channels, keys
+}
+
 // BreakerState returns the state of a channel's breaker (key "") or of one
 // of its keys; closed for ones never used.
 func (h *Health) BreakerState(channel, key string) circuitbreaker.State {

@@ -262,3 +262,23 @@ func TestPlanLargeTier(t *testing.T) {
 		t.Errorf("a channel was tried twice: %v", seen)
 	}
 }
+
+func TestHealthPrune(t *testing.T) {
+	h := NewHealth(Options{})
+	for _, ck := range [][2]string{{"a", ""}, {"a", "k1"}, {"a", "k2"}, {"b", ""}, {"b", "k1"}} {
+		h.BreakerState(ck[0], ck[1]) // creates the state
+	}
+	live := map[string]map[string]bool{"a": {"k1": true}}
+	channels, keys := h.Prune(func(channel, key string) bool {
+		ks, ok := live[channel]
+		return ok && (key == "" || ks[key])
+	})
+	if channels != 1 || keys != 1 {
+		t.Fatalf("pruned %d channels and %d keys, want 1 and 1", channels, keys)
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if _, ok := h.channels["b"]; ok || len(h.channels["a"].keys) != 1 || h.channels["a"].keys["k1"] == nil {
+		t.Fatalf("left %v", h.channels)
+	}
+}

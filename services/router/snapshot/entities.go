@@ -122,6 +122,17 @@ type Group struct {
 	src *adminv1.Group
 }
 
+// groupOf reads a group. An absent ratio is 1.0, as the control plane stores
+// it: absent must never price requests at zero (0 is a free group, set on
+// purpose).
+func groupOf(p *adminv1.Group) *Group {
+	g := &Group{Name: p.GetName(), RatioPPM: pricing.OnePPM, src: p}
+	if p.RatioPpm != nil {
+		g.RatioPPM = p.GetRatioPpm()
+	}
+	return g
+}
+
 // Model is a client-facing model and its list price.
 type Model struct {
 	Name  string

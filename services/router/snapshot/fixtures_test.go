@@ -3,6 +3,8 @@ package snapshot
 import (
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/burncloud/burncloud/pkg/secrets"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
@@ -34,7 +36,7 @@ func userEntity(name, group string) *snapshotv1.Entity {
 }
 
 func groupEntity(name string, ratio int64) *snapshotv1.Entity {
-	return &snapshotv1.Entity{Entity: &snapshotv1.Entity_Group{Group: &adminv1.Group{Name: name, RatioPpm: ratio}}}
+	return &snapshotv1.Entity{Entity: &snapshotv1.Entity_Group{Group: &adminv1.Group{Name: name, RatioPpm: proto.Int64(ratio)}}}
 }
 
 func modelEntity(name string, in, out int64) *snapshotv1.Entity {

@@ -63,6 +63,21 @@ func (x *Index) Channel(name string) (*Channel, bool) {
 	return c, ok
 }
 
+// HasChannelKey reports whether the channel exists and, for a non-empty
+// key, whether it has a key with that id.
+func (x *Index) HasChannelKey(channel, key string) bool {
+	c, ok := x.channels[channel]
+	if !ok || key == "" {
+		return ok
+	}
+	for _, k := range c.Keys {
+		if k.ID == key {
+			return true
+		}
+	}
+	return false
+}
+
 // Known reports whether model has a price entry or is listed by a channel.
 func (x *Index) Known(model string) bool {
 	if _, ok := x.models[model]; ok {
@@ -187,7 +202,7 @@ func (b *builder) upsert(e *snapshotv1.Entity) {
 		u := userOf(v.User)
 		b.users.set(nameShard(u.Name), u.Name, u)
 	case *snapshotv1.Entity_Group:
-		g := &Group{Name: v.Group.GetName(), RatioPPM: v.Group.GetRatioPpm(), src: v.Group}
+		g := groupOf(v.Group)
 		own(&b.groups, &b.copiedGroups)[g.Name] = g
 	case *snapshotv1.Entity_Model:
 		m, err := modelOf(v.Model)

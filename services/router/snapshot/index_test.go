@@ -261,3 +261,31 @@ func BenchmarkApplyOneToken(b *testing.B) {
 		x.Apply(ch)
 	}
 }
+
+func TestHasChannelKeyAndVertexBaseURL(t *testing.T) {
+	x, problems := Build(1, []*snapshotv1.Entity{
+		channelEntity("main", 10, []string{"gpt-4o"}),
+		channelEntity("vx", 10, []string{"gemini"}, func(c *snapshotv1.Channel) {
+			c.Type, c.BaseUrl, c.Location = adminv1.ChannelType_CHANNEL_TYPE_VERTEX, "", "europe-west4"
+		}),
+		channelEntity("vg", 10, []string{"gemini"}, func(c *snapshotv1.Channel) {
+			c.Type, c.BaseUrl, c.Location = adminv1.ChannelType_CHANNEL_TYPE_VERTEX, "", "global"
+		}),
+	})
+	if len(problems) != 0 {
+		t.Fatal(problems)
+	}
+	for _, tt := range []struct {
+		channel, key string
+		want         bool
+	}{{"main", "", true}, {"main", "k1", true}, {"main", "k2", false}, {"gone", "", false}, {"gone", "k1", false}} {
+		if got := x.HasChannelKey(tt.channel, tt.key); got != tt.want {
+			t.Errorf("HasChannelKey(%q, %q) = %v", tt.channel, tt.key, got)
+		}
+	}
+	for name, want := range map[string]string{"vx": "https://europe-west4-aiplatform.googleapis.com", "vg": "https://aiplatform.googleapis.com"} {
+		if c, ok := x.Channel(name); !ok || c.BaseURL != want || c.Disabled {
+			t.Errorf("channel %s: %+v, want base %s", name, c, want)
+		}
+	}
+}

@@ -25,13 +25,15 @@ type Allocs struct {
 	BytesPerReq float64 `json:"bytes_per_request"`
 }
 
-// allocsOf turns two counter readings around n requests into per-request figures.
-func allocsOf(target string, before, after Stats, n int) Allocs {
-	a := Allocs{Target: target, Requests: n}
-	if n > 0 && after.Mallocs >= before.Mallocs {
-		a.PerRequest = float64(after.Mallocs-before.Mallocs) / float64(n)
-		a.BytesPerReq = float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+// addAllocs adds two counter readings around n more requests to a.
+func addAllocs(a Allocs, before, after Stats, n int) Allocs {
+	if n <= 0 || after.Mallocs < before.Mallocs || after.TotalAlloc < before.TotalAlloc {
+		return a
 	}
+	total := a.Requests + n
+	allocs := a.PerRequest*float64(a.Requests) + float64(after.Mallocs-before.Mallocs)
+	bytes := a.BytesPerReq*float64(a.Requests) + float64(after.TotalAlloc-before.TotalAlloc)
+	a.Requests, a.PerRequest, a.BytesPerReq = total, allocs/float64(total), bytes/float64(total)
 	return a
 }
 

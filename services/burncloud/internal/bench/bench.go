@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -48,6 +49,8 @@ var ErrConfig = errors.New("bench: bad configuration")
 // plan is how long and how hard each phase drives the targets.
 type plan struct {
 	warmup, pause time.Duration
+	// slice is the longest run of one target before the next takes over.
+	slice time.Duration
 	oneClient     []fixedRun
 	sweeps        []sweep
 	search        searchSpec
@@ -79,19 +82,19 @@ type sweep struct {
 
 func fullPlan() plan {
 	return plan{
-		warmup: time.Second, pause: 300 * time.Millisecond,
+		warmup: time.Second, pause: 100 * time.Millisecond, slice: time.Second,
 		oneClient: []fixedRun{
 			{wlJSON1K, 200, 10 * time.Second},
 			{wlJSON10K, 200, 5 * time.Second},
 			{wlJSON20ms, 40, 8 * time.Second},
 		},
 		sweeps: []sweep{
-			{w: wlJSON1K, rates: []int{100, 250, 500, 1000, 1500}, load: 500, d: 5 * time.Second},
-			{w: wlJSON10K, rates: []int{500}, load: 500, d: 5 * time.Second},
-			{w: wlJSON20ms, rates: []int{100, 250, 500, 1000}, load: 500, d: 5 * time.Second},
+			{w: wlJSON1K, rates: []int{100, 500, 1000, 1500, 2000}, load: 1000, d: 5 * time.Second},
+			{w: wlJSON10K, rates: []int{1000}, load: 1000, d: 5 * time.Second},
+			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 5 * time.Second},
 		},
-		search: searchSpec{Start: 500, Factor: 1.5, Max: 20000, Refine: 2, Step: 4 * time.Second,
-			Pause: 1500 * time.Millisecond, P99Limit: 200 * time.Millisecond},
+		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Step: 4 * time.Second,
+			Pause: time.Second, FailPause: 4 * time.Second, P99Limit: 200 * time.Millisecond},
 		searchOn: wlJSON1K,
 		sseOne:   8 * time.Second, sseRate: 50, sseLoad: 8 * time.Second,
 		idleN: 2000, idleOpenRate: 500, idleSettle: 2 * time.Second,
@@ -102,7 +105,7 @@ func fullPlan() plan {
 func shortPlan() plan {
 	d := 400 * time.Millisecond
 	return plan{
-		warmup: 100 * time.Millisecond, pause: 50 * time.Millisecond,
+		warmup: 100 * time.Millisecond, pause: 20 * time.Millisecond, slice: time.Second,
 		oneClient: []fixedRun{{wlJSON1K, 20, d}, {wlJSON10K, 20, d}, {wlJSON20ms, 20, d}},
 		sweeps: []sweep{
 			{w: wlJSON1K, rates: []int{10, 30}, load: 30, d: d},
@@ -200,14 +203,11 @@ type runner struct {
 	logf func(string, ...any)
 }
 
-func (r *runner) attack(target string, w workload, rate int, d time.Duration, one bool) Attack {
-	cl := r.cl.load[target]
+func (r *runner) client(target string, one bool) *http.Client {
 	if one {
-		cl = r.cl.one[target]
+		return r.cl.one[target]
 	}
-	a := attack(r.ctx, cl, target, w, r.st.ep.of(target, w), rate, d, one)
-	sleepCtx(r.ctx, r.p.pause)
-	return a
+	return r.cl.load[target]
 }
 
 func (r *runner) logAttack(a Attack) {
@@ -219,88 +219,164 @@ func (r *runner) logAttack(a Attack) {
 		a.Target, a.Workload, mode, a.Rate, a.Requests, ms(a.Latency.P50), ms(a.Latency.P99), ms(a.Latency.P999), a.Errors, a.ErrorKinds)
 }
 
+// rounds splits d into slices of at most p.slice. The three targets take
+// turns slice by slice, the first of each round rotating, so that a burst
+// of noise on this shared machine falls on all of them alike.
+func (r *runner) rounds(d time.Duration) (int, time.Duration) {
+	slice := min(d, r.p.slice)
+	n := int((d + slice - 1) / slice)
+	return n, d / time.Duration(n)
+}
+
+// counters reads a target's allocation counters; direct has none.
+func (r *runner) counters(target string) (Stats, bool, error) {
+	var url string
+	switch target {
+	case targetProxy:
+		url = r.st.proxyStats
+	case targetRouter:
+		url = r.st.routerMetrics
+	default:
+		return Stats{}, false, nil
+	}
+	s, err := readStats(r.ctx, url)
+	return s, err == nil, err
+}
+
+// fixed drives the three targets at rate for d each, interleaved. With
+// count it also measures the proxy's and the router's allocations.
+func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) ([]Attack, []Allocs, error) {
+	n, slice := r.rounds(d)
+	res := make([]Attack, len(targetNames))
+	raw := make([][]time.Duration, len(targetNames))
+	var allocs []Allocs
+	if count {
+		allocs = []Allocs{{Target: targetProxy}, {Target: targetRouter}}
+	}
+	for round := range n {
+		for k := range targetNames {
+			i := (round + k) % len(targetNames)
+			t := targetNames[i]
+			var before Stats
+			var have bool
+			var err error
+			if count {
+				if before, have, err = r.counters(t); err != nil {
+					return nil, nil, fmt.Errorf("%s counters: %w", t, err)
+				}
+			}
+			a, lat := attack(r.ctx, r.client(t, one), t, w, r.st.ep.of(t, w), rate, slice, one, 0, 0)
+			if have {
+				after, _, err := r.counters(t)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s counters: %w", t, err)
+				}
+				for j := range allocs {
+					if allocs[j].Target == t {
+						allocs[j] = addAllocs(allocs[j], before, after, a.Requests)
+					}
+				}
+			}
+			raw[i] = res[i].merge(a, raw[i], lat)
+			sleepCtx(r.ctx, r.p.pause)
+		}
+	}
+	for _, a := range res {
+		r.logAttack(a)
+	}
+	return res, allocs, r.ctx.Err()
+}
+
+// warm sends each target a little traffic of w first, so connections and
+// the processes' heaps are warm before anything is measured.
+func (r *runner) warm(w workload, rate int, one bool) {
+	for _, t := range targetNames {
+		attack(r.ctx, r.client(t, one), t, w, r.st.ep.of(t, w), rate, r.p.warmup, one, 0, 0)
+	}
+}
+
 func (r *runner) oneClient(rep *Report) error {
 	for _, fr := range r.p.oneClient {
-		for _, t := range targetNames {
-			r.attack(t, fr.w, fr.rate, r.p.warmup, true)
-			a := r.attack(t, fr.w, fr.rate, fr.d, true)
-			r.logAttack(a)
-			rep.OneClient = append(rep.OneClient, a)
+		r.warm(fr.w, fr.rate, true)
+		res, _, err := r.fixed(fr.w, fr.rate, fr.d, true, false)
+		if err != nil {
+			return err
 		}
+		rep.OneClient = append(rep.OneClient, res...)
 	}
 	return nil
 }
 
 func (r *runner) sweeps(rep *Report) error {
 	for _, sw := range r.p.sweeps {
-		for _, t := range targetNames {
-			r.attack(t, sw.w, sw.rates[0], r.p.warmup, false)
-		}
+		r.warm(sw.w, sw.rates[0], false)
 		for _, rate := range sw.rates {
-			for _, t := range targetNames {
-				statsURL := ""
-				switch {
-				case rate != sw.load || sw.w != wlJSON1K:
-				case t == targetProxy:
-					statsURL = r.st.proxyStats
-				case t == targetRouter:
-					statsURL = r.st.routerMetrics
-				}
-				var before Stats
-				if statsURL != "" {
-					var err error
-					if before, err = readStats(r.ctx, statsURL); err != nil {
-						return fmt.Errorf("%s counters: %w", t, err)
-					}
-				}
-				a := r.attack(t, sw.w, rate, sw.d, false)
-				r.logAttack(a)
-				rep.Sweeps = append(rep.Sweeps, a)
-				if rate == sw.load {
-					rep.Load = append(rep.Load, a)
-				}
-				if statsURL != "" {
-					after, err := readStats(r.ctx, statsURL)
-					if err != nil {
-						return fmt.Errorf("%s counters: %w", t, err)
-					}
-					rep.Allocs = append(rep.Allocs, allocsOf(t, before, after, a.Requests))
-				}
+			count := rate == sw.load && sw.w == wlJSON1K
+			res, allocs, err := r.fixed(sw.w, rate, sw.d, false, count)
+			if err != nil {
+				return err
 			}
+			rep.Sweeps = append(rep.Sweeps, res...)
+			if rate == sw.load {
+				rep.Load = append(rep.Load, res...)
+			}
+			rep.Allocs = append(rep.Allocs, allocs...)
 		}
 	}
 	return nil
 }
 
+// search finds each target's highest sustained rate: the proxy and the
+// router first, the direct target (the ceiling of this machine) last.
 func (r *runner) search(rep *Report) error {
 	w := r.p.searchOn
-	for _, t := range targetNames {
-		s := r.p.search.search(r.ctx, t, func(rate int) Attack {
-			a := r.attack(t, w, rate, r.p.search.Step, false)
+	spec := r.p.search
+	for _, t := range []string{targetProxy, targetRouter, targetDirect} {
+		s := spec.search(r.ctx, t, func(rate int) Attack {
+			giveUp := int(0.01*float64(rate)*spec.Step.Seconds()) + 1
+			a, _ := attack(r.ctx, r.client(t, false), t, w, r.st.ep.of(t, w), rate, spec.Step, false, spec.P99Limit, giveUp)
 			r.logAttack(a)
 			return a
 		})
 		r.logf("%-6s highest sustained rate: %d/s", t, s.MaxRate)
 		rep.Search = append(rep.Search, s)
 	}
+	// Report order.
+	slices.SortFunc(rep.Search, func(a, b Search) int { return targetIndex(a.Target) - targetIndex(b.Target) })
 	return nil
 }
 
+func targetIndex(t string) int { return slices.Index(targetNames, t) }
+
 func (r *runner) streams(rep *Report) error {
 	for _, one := range []bool{true, false} {
+		d := r.p.sseLoad
+		if one {
+			d = r.p.sseOne
+		}
 		for _, t := range targetNames {
-			cl := r.cl.load[t]
-			ep := r.st.ep.of(t, wlSSE)
-			d := r.p.sseLoad
-			if one {
-				d = r.p.sseOne
+			measureStreams(r.ctx, r.cl.load[t], t, r.st.ep.of(t, wlSSE), one, r.p.sseRate, r.p.warmup)
+		}
+		n, slice := r.rounds(d)
+		res := make([]Streams, len(targetNames))
+		ttft := make([][]time.Duration, len(targetNames))
+		gap := make([][]time.Duration, len(targetNames))
+		for round := range n {
+			for k := range targetNames {
+				i := (round + k) % len(targetNames)
+				t := targetNames[i]
+				s, bt, bg := measureStreams(r.ctx, r.cl.load[t], t, r.st.ep.of(t, wlSSE), one, r.p.sseRate, slice)
+				ttft[i], gap[i] = res[i].merge(s, ttft[i], gap[i], bt, bg)
+				sleepCtx(r.ctx, r.p.pause)
 			}
-			measureStreams(r.ctx, cl, t, ep, one, r.p.sseRate, r.p.warmup)
-			s := measureStreams(r.ctx, cl, t, ep, one, r.p.sseRate, d)
+		}
+		for _, s := range res {
 			r.logf("%-6s sse one-client=%v: streams=%d ttft p50=%.3fms p99=%.3fms gap p50=%.3fms p99=%.3fms errors=%d %v",
-				t, one, s.Streams, ms(s.TTFT.P50), ms(s.TTFT.P99), ms(s.Gap.P50), ms(s.Gap.P99), s.Errors, s.ErrorKinds)
-			rep.Streams = append(rep.Streams, s)
-			sleepCtx(r.ctx, r.p.pause)
+				s.Target, one, s.Streams, ms(s.TTFT.P50), ms(s.TTFT.P99), ms(s.Gap.P50), ms(s.Gap.P99), s.Errors, s.ErrorKinds)
+		}
+		rep.Streams = append(rep.Streams, res...)
+		if err := r.ctx.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -338,7 +414,8 @@ func (r *runner) profile(dir string) error {
 			done := make(chan error, 1)
 			file := filepath.Join(dir, w.Name+"-"+prof.name)
 			go func() { done <- fetchTo(r.ctx, r.st.pprofURL+prof.path, file) }()
-			a := r.attack(targetRouter, w, r.p.profileRate, r.p.profile+time.Second, false)
+			a, _ := attack(r.ctx, r.cl.load[targetRouter], targetRouter, w, r.st.ep.of(targetRouter, w), r.p.profileRate,
+				r.p.profile+time.Second, false, 0, 0)
 			r.logAttack(a)
 			if err := <-done; err != nil {
 				return fmt.Errorf("profile %s: %w", prof.name, err)

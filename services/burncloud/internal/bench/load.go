@@ -108,7 +108,13 @@ const maxWorkers = 2000
 // attack drives ep at rate requests per second for d with vegeta, open
 // loop: a slow answer never delays the next request, up to maxWorkers in
 // flight (one in one-client mode).
-func attack(ctx context.Context, cl *http.Client, target string, w workload, ep endpoint, rate int, d time.Duration, oneClient bool) Attack {
+//
+// When giveUp is positive the attack stops early once more than giveUp
+// answers took longer than slow: the step has failed already, and a longer
+// overload would only build queues that disturb what is measured next.
+// It returns the raw latencies too, unsorted.
+func attack(ctx context.Context, cl *http.Client, target string, w workload, ep endpoint, rate int, d time.Duration, oneClient bool,
+	slow time.Duration, giveUp int) (Attack, []time.Duration) {
 	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(0)}
 	if oneClient {
 		opts = append(opts, vegeta.Workers(1), vegeta.MaxWorkers(1))
@@ -125,9 +131,15 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 	var m vegeta.Metrics
 	lat := make([]time.Duration, 0, int(float64(rate)*d.Seconds())+16)
 	kinds := map[string]bool{}
+	slowN := 0
 	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), pacer, d, w.Name) {
 		m.Add(r)
 		lat = append(lat, r.Latency)
+		if giveUp > 0 && r.Latency > slow {
+			if slowN++; slowN == giveUp+1 {
+				atk.Stop()
+			}
+		}
 		if r.Error != "" || r.Code != http.StatusOK {
 			res.Errors++
 			if len(kinds) < 5 {
@@ -138,12 +150,38 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 	m.Close()
 	res.Requests = int(m.Requests)
 	res.Throughput = m.Throughput
-	res.Latency = distOf(lat)
+	if slowN > giveUp && giveUp > 0 {
+		// Stopped early: what was not sent was not delivered either.
+		res.Throughput = float64(m.Requests-uint64(res.Errors)) / d.Seconds()
+	}
 	for k := range kinds {
 		res.ErrorKinds = append(res.ErrorKinds, k)
 	}
 	slices.Sort(res.ErrorKinds)
-	return res
+	raw := slices.Clone(lat)
+	res.Latency = distOf(lat)
+	return res, raw
+}
+
+// merge adds b, an attack of the same target, workload and rate, to a.
+func (a *Attack) merge(b Attack, lat, blat []time.Duration) []time.Duration {
+	if a.Requests == 0 && a.Seconds == 0 {
+		*a = b
+		return append(lat, blat...)
+	}
+	secs := a.Seconds + b.Seconds
+	a.Throughput = (a.Throughput*a.Seconds + b.Throughput*b.Seconds) / secs
+	a.Seconds = secs
+	a.Requests += b.Requests
+	a.Errors += b.Errors
+	for _, k := range b.ErrorKinds {
+		if !slices.Contains(a.ErrorKinds, k) {
+			a.ErrorKinds = append(a.ErrorKinds, k)
+		}
+	}
+	lat = append(lat, blat...)
+	a.Latency = distOf(slices.Clone(lat))
+	return lat
 }
 
 func errorKind(r *vegeta.Result) string {

@@ -13,7 +13,9 @@ type searchSpec struct {
 	Max    int     // never tried above this
 	Refine int     // bisection steps between the last pass and the first failure
 	Step   time.Duration
-	Pause  time.Duration // between steps, for queues to drain
+	Pause  time.Duration // after a step that passed
+	// FailPause follows a failed step: its queues take longer to drain.
+	FailPause time.Duration
 	// P99Limit: a step whose p99 is above it did not keep up.
 	P99Limit time.Duration
 }
@@ -67,10 +69,14 @@ func (s searchSpec) search(ctx context.Context, target string, run func(rate int
 		if st.Pass && rate > res.MaxRate {
 			res.MaxRate = rate
 		}
-		if s.Pause > 0 {
+		pause := s.Pause
+		if !st.Pass {
+			pause = max(pause, s.FailPause)
+		}
+		if pause > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(s.Pause):
+			case <-time.After(pause):
 			}
 		}
 		return st.Pass

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,7 +104,8 @@ func readStream(ctx context.Context, cl *http.Client, ep endpoint) (streamTimes,
 
 // measureStreams times streams from one target: one at a time for d
 // (one client), or started open-loop at rate per second for d.
-func measureStreams(ctx context.Context, cl *http.Client, target string, ep endpoint, oneClient bool, rate int, d time.Duration) Streams {
+// It returns the raw TTFTs and gaps too, unsorted.
+func measureStreams(ctx context.Context, cl *http.Client, target string, ep endpoint, oneClient bool, rate int, d time.Duration) (Streams, []time.Duration, []time.Duration) {
 	res := Streams{Target: target, OneClient: oneClient, Seconds: d.Seconds()}
 	var mu sync.Mutex
 	var ttfts, gaps []time.Duration
@@ -142,11 +144,32 @@ func measureStreams(ctx context.Context, cl *http.Client, target string, ep endp
 		}
 		wg.Wait()
 	}
-	res.TTFT, res.Gap = distOf(ttfts), distOf(gaps)
 	for k := range kinds {
 		res.ErrorKinds = append(res.ErrorKinds, k)
 	}
-	return res
+	slices.Sort(res.ErrorKinds)
+	rawT, rawG := slices.Clone(ttfts), slices.Clone(gaps)
+	res.TTFT, res.Gap = distOf(ttfts), distOf(gaps)
+	return res, rawT, rawG
+}
+
+// merge adds b, streams of the same target and mode, to s.
+func (s *Streams) merge(b Streams, ttft, gap, bttft, bgap []time.Duration) ([]time.Duration, []time.Duration) {
+	ttft, gap = append(ttft, bttft...), append(gap, bgap...)
+	if s.Streams == 0 && s.Seconds == 0 {
+		*s = b
+		return ttft, gap
+	}
+	s.Seconds += b.Seconds
+	s.Streams += b.Streams
+	s.Errors += b.Errors
+	for _, k := range b.ErrorKinds {
+		if !slices.Contains(s.ErrorKinds, k) {
+			s.ErrorKinds = append(s.ErrorKinds, k)
+		}
+	}
+	s.TTFT, s.Gap = distOf(slices.Clone(ttft)), distOf(slices.Clone(gap))
+	return ttft, gap
 }
 
 // Idle is the memory a target holds per open, idle stream.

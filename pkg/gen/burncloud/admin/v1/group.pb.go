@@ -27,8 +27,12 @@ const (
 type Group struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Multiplier on list prices in ppm (1,000,000 = 1.0).
-	RatioPpm      int64                  `protobuf:"varint,2,opt,name=ratio_ppm,json=ratioPpm,proto3" json:"ratio_ppm,omitempty"`
+	// Multiplier on list prices in ppm (1,000,000 = 1.0); 0 makes the group's
+	// requests free. Absent on CreateGroup means 1.0; stored and returned
+	// groups always carry it. A ratio cannot be cleared: UpdateGroup fails
+	// with InvalidArgument when its update_mask names ratio_ppm (an empty mask
+	// names every field) and the group carries no value.
+	RatioPpm      *int64                 `protobuf:"varint,2,opt,name=ratio_ppm,json=ratioPpm,proto3,oneof" json:"ratio_ppm,omitempty"`
 	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -74,8 +78,8 @@ func (x *Group) GetName() string {
 }
 
 func (x *Group) GetRatioPpm() int64 {
-	if x != nil {
-		return x.RatioPpm
+	if x != nil && x.RatioPpm != nil {
+		return *x.RatioPpm
 	}
 	return 0
 }
@@ -561,15 +565,17 @@ var File_burncloud_admin_v1_group_proto protoreflect.FileDescriptor
 
 const file_burncloud_admin_v1_group_proto_rawDesc = "" +
 	"\n" +
-	"\x1eburncloud/admin/v1/group.proto\x12\x12burncloud.admin.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x02\n" +
+	"\x1eburncloud/admin/v1/group.proto\x12\x12burncloud.admin.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x02\n" +
 	"\x05Group\x12<\n" +
-	"\x04name\x18\x01 \x01(\tB(\xbaH%r#2!^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$R\x04name\x12)\n" +
-	"\tratio_ppm\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xc2\xd7/(\x00R\bratioPpm\x12*\n" +
+	"\x04name\x18\x01 \x01(\tB(\xbaH%r#2!^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$R\x04name\x12.\n" +
+	"\tratio_ppm\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xc2\xd7/(\x00H\x00R\bratioPpm\x88\x01\x01\x12*\n" +
 	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\vdescription\x12;\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"M\n" +
+	"updateTimeB\f\n" +
+	"\n" +
+	"_ratio_ppm\"M\n" +
 	"\x12CreateGroupRequest\x127\n" +
 	"\x05group\x18\x01 \x01(\v2\x19.burncloud.admin.v1.GroupB\x06\xbaH\x03\xc8\x01\x01R\x05group\"F\n" +
 	"\x13CreateGroupResponse\x12/\n" +
@@ -663,6 +669,7 @@ func file_burncloud_admin_v1_group_proto_init() {
 	if File_burncloud_admin_v1_group_proto != nil {
 		return
 	}
+	file_burncloud_admin_v1_group_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
