@@ -76,9 +76,14 @@ lint: generate ## go vet, gofmt, buf lint, and checks that generate and go mod t
 dev: build ## Run the whole gateway in one process on :3000 (burncloud dev --demo).
 	./bin/burncloud dev --demo
 
+BENCH_OUT ?= bench/results/latest
+
 .PHONY: bench
-bench: ## Run the hot-path Go benchmarks.
-	@for m in pkg services/router; do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...) || exit 1; done
+bench: build ## Run the hot-path Go benchmarks, then the router-vs-bare-proxy harness (DESIGN §7) into $(BENCH_OUT).
+	@mkdir -p $(BENCH_OUT)
+	@for m in pkg services/router; do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...) || exit 1; done | tee $(BENCH_OUT)/gobench.txt
+	$(GO) build -o bin/ ./services/burncloud/cmd/burncloud-bench
+	./bin/burncloud-bench run --bin-dir bin --out $(BENCH_OUT) --go-bench $(BENCH_OUT)/gobench.txt
 
 .PHONY: clean
 clean: ## Remove build outputs.

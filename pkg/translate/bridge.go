@@ -48,61 +48,65 @@ type Bridge struct {
 	Error func(body []byte, status int) []byte
 }
 
-var bridges = map[[2]Protocol]Bridge{
-	{OpenAI, Anthropic}: {
-		Request:  OpenAIChatToAnthropic,
-		Response: AnthropicResponseToOpenAI,
-		Stream: func(model string, includeUsage bool) StreamConverter {
-			return NewAnthropicToOpenAIStream(model, includeUsage)
-		},
-		Error: AnthropicErrorToOpenAI,
-	},
-	{Anthropic, OpenAI}: {
-		Request:  AnthropicToOpenAIChat,
-		Response: OpenAIResponseToAnthropic,
-		Stream: func(model string, _ bool) StreamConverter {
-			return NewOpenAIToAnthropicStream(model)
-		},
-		Error: OpenAIErrorToAnthropic,
-	},
-	{OpenAI, Gemini}: {
-		Request:  OpenAIChatToGemini,
-		Response: GeminiResponseToOpenAI,
-		Stream: func(model string, includeUsage bool) StreamConverter {
-			return NewGeminiToOpenAIStream(model, includeUsage)
-		},
-		Error: GeminiErrorToOpenAI,
-	},
-	{Gemini, OpenAI}: {
-		Request:  GeminiToOpenAIChat,
-		Response: OpenAIResponseToGemini,
-		Stream: func(model string, _ bool) StreamConverter {
-			return NewOpenAIToGeminiStream(model)
-		},
-		Error: OpenAIErrorToGemini,
-	},
-	{Anthropic, Gemini}: {
-		Request:  AnthropicToGemini,
-		Response: GeminiResponseToAnthropic,
-		Stream: func(model string, _ bool) StreamConverter {
-			return NewGeminiToAnthropicStream(model)
-		},
-		Error: GeminiErrorToAnthropic,
-	},
-	{Gemini, Anthropic}: {
-		Request:  GeminiToAnthropic,
-		Response: AnthropicResponseToGemini,
-		Stream: func(model string, _ bool) StreamConverter {
-			return NewAnthropicToGeminiStream(model)
-		},
-		Error: AnthropicErrorToGemini,
-	},
-}
-
 // BridgeFor returns the translators from client to upstream, false when
 // the pair is not translated (including the same protocol on both sides,
 // which passes through).
 func BridgeFor(client, upstream Protocol) (Bridge, bool) {
-	b, ok := bridges[[2]Protocol{client, upstream}]
-	return b, ok
+	switch [2]Protocol{client, upstream} {
+	case [2]Protocol{OpenAI, Anthropic}:
+		return Bridge{
+			Request:  OpenAIChatToAnthropic,
+			Response: AnthropicResponseToOpenAI,
+			Stream: func(model string, includeUsage bool) StreamConverter {
+				return NewAnthropicToOpenAIStream(model, includeUsage)
+			},
+			Error: AnthropicErrorToOpenAI,
+		}, true
+	case [2]Protocol{Anthropic, OpenAI}:
+		return Bridge{
+			Request:  AnthropicToOpenAIChat,
+			Response: OpenAIResponseToAnthropic,
+			Stream: func(model string, _ bool) StreamConverter {
+				return NewOpenAIToAnthropicStream(model)
+			},
+			Error: OpenAIErrorToAnthropic,
+		}, true
+	case [2]Protocol{OpenAI, Gemini}:
+		return Bridge{
+			Request:  OpenAIChatToGemini,
+			Response: GeminiResponseToOpenAI,
+			Stream: func(model string, includeUsage bool) StreamConverter {
+				return NewGeminiToOpenAIStream(model, includeUsage)
+			},
+			Error: GeminiErrorToOpenAI,
+		}, true
+	case [2]Protocol{Gemini, OpenAI}:
+		return Bridge{
+			Request:  GeminiToOpenAIChat,
+			Response: OpenAIResponseToGemini,
+			Stream: func(model string, _ bool) StreamConverter {
+				return NewOpenAIToGeminiStream(model)
+			},
+			Error: OpenAIErrorToGemini,
+		}, true
+	case [2]Protocol{Anthropic, Gemini}:
+		return Bridge{
+			Request:  AnthropicToGemini,
+			Response: GeminiResponseToAnthropic,
+			Stream: func(model string, _ bool) StreamConverter {
+				return NewGeminiToAnthropicStream(model)
+			},
+			Error: GeminiErrorToAnthropic,
+		}, true
+	case [2]Protocol{Gemini, Anthropic}:
+		return Bridge{
+			Request:  GeminiToAnthropic,
+			Response: AnthropicResponseToGemini,
+			Stream: func(model string, _ bool) StreamConverter {
+				return NewAnthropicToGeminiStream(model)
+			},
+			Error: AnthropicErrorToGemini,
+		}, true
+	}
+	return Bridge{}, false
 }

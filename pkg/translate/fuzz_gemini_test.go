@@ -118,20 +118,16 @@ func FuzzGeminiStream(f *testing.F) {
 	})
 }
 
-func FuzzOpenAIToGeminiStream(f *testing.F) {
-	fixtureSeeds(f, gmOa, "stream")
-	fixtureSeeds(f, an, "stream")
+// FuzzToGeminiStream feeds every input to both converters that write
+// Gemini streams, each seeded with what it reads.
+func FuzzToGeminiStream(f *testing.F) {
+	for _, route := range []string{gmOa, an, gmAn, oa} {
+		fixtureSeeds(f, route, "stream")
+	}
 	f.Add([]byte("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"f\",\"arguments\":\"{\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		checkGeminiStream(t, feedAll(NewOpenAIToGeminiStream("m"), in))
-	})
-}
-
-func FuzzAnthropicToGeminiStream(f *testing.F) {
-	fixtureSeeds(f, gmAn, "stream")
-	fixtureSeeds(f, oa, "stream")
 	f.Add([]byte("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{\"a\":[1]}}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":2}\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		checkGeminiStream(t, feedAll(NewOpenAIToGeminiStream("m"), in))
 		checkGeminiStream(t, feedAll(NewAnthropicToGeminiStream("m"), in))
 	})
 }

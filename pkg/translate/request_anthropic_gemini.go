@@ -302,9 +302,6 @@ func anImageToGemini(v []byte, p string) (gmPart, error) {
 	if err != nil {
 		return gmPart{}, err
 	}
-	if src == nil {
-		return gmPart{}, invalid(at(p, "source"), "required")
-	}
 	sp := at(p, "source")
 	s, err := readAnSource(src, sp, map[string]string{
 		"url":     "Gemini takes images inline, not by web address",

@@ -114,10 +114,14 @@ type anSourceIn struct {
 	typ, media, data, url string
 }
 
-// readAnSource reads a source object. refuse holds the members the target
-// cannot take, with the reason; other unknown members are refused too.
+// readAnSource reads a block's source object (v, nil when absent). refuse
+// holds the members the target cannot take, with the reason; other unknown
+// members are refused too.
 func readAnSource(v []byte, p string, refuse map[string]string) (anSourceIn, error) {
 	var s anSourceIn
+	if v == nil {
+		return s, invalid(p, "required")
+	}
 	err := members(v, p, func(k string, fv []byte) error {
 		if why, ok := refuse[k]; ok {
 			return unsupported(at(p, k), why)
@@ -209,9 +213,6 @@ func anDocument(v []byte, p string) (oaPart, error) {
 	})
 	if err != nil {
 		return oaPart{}, err
-	}
-	if src == nil {
-		return oaPart{}, invalid(at(p, "source"), "required")
 	}
 	sp := at(p, "source")
 	s, err := readAnSource(src, sp, map[string]string{"url": ""})

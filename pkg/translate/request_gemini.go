@@ -102,7 +102,9 @@ func camel(k string) string {
 	return string(b)
 }
 
-func readGemini(body []byte) (*gmIn, error) {
+// readGemini reads a request body; opts.Model stands for the model in the
+// URL, which the targets need in the body.
+func readGemini(body []byte, opts Options) (*gmIn, error) {
 	if !json.Valid(body) {
 		return nil, invalid("", "body is not valid JSON")
 	}
@@ -113,7 +115,13 @@ func readGemini(body []byte) (*gmIn, error) {
 	if !g.hasContents {
 		return nil, invalid("contents", "required")
 	}
-	return g, g.matchResponses()
+	if err := g.matchResponses(); err != nil {
+		return nil, err
+	}
+	if opts.Model == "" {
+		return nil, invalid("model", "required")
+	}
+	return g, nil
 }
 
 func (g *gmIn) field(k string, v []byte) error {

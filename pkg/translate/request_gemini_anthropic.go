@@ -12,12 +12,9 @@ import (
 // is translated or refused with an *UnsupportedError naming it; a malformed
 // request gives a *FieldError. See doc.go for the mapping.
 func GeminiToAnthropic(body []byte, opts Options) ([]byte, error) {
-	g, err := readGemini(body)
+	g, err := readGemini(body, opts)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Model == "" {
-		return nil, invalid("model", "required")
 	}
 	out := anRequest{Model: opts.Model, Stream: opts.Stream, Messages: []anMessage{}}
 	switch {

@@ -11,12 +11,9 @@ import (
 // Every field is translated or refused with an *UnsupportedError naming
 // it; a malformed request gives a *FieldError. See doc.go for the mapping.
 func GeminiToOpenAIChat(body []byte, opts Options) ([]byte, error) {
-	g, err := readGemini(body)
+	g, err := readGemini(body, opts)
 	if err != nil {
 		return nil, err
-	}
-	if opts.Model == "" {
-		return nil, invalid("model", "required")
 	}
 	out := oaRequest{Model: opts.Model, Stream: opts.Stream, Messages: []oaMessage{}}
 	if opts.Stream {

@@ -160,9 +160,6 @@ func readOAToolCall(v []byte, p string) (oaCallIn, error) {
 // toolMsg turns a tool message into a tool_result block; consecutive tool
 // messages share one user turn, as Anthropic expects.
 func (c *oaToAn) toolMsg(m *oaMsg, p string) error {
-	if m.toolCallID == "" {
-		return invalid(at(p, "tool_call_id"), "required")
-	}
 	b := anBlock{Type: "tool_result", ToolUseID: m.toolCallID}
 	if kind(m.content) == '"' {
 		s, err := getString(m.content, at(p, "content"))

@@ -471,9 +471,6 @@ func (c *oaToGm) toolCall(v []byte, p string) (gmPart, error) {
 // toolMsg becomes a functionResponse in a user turn. Gemini names the
 // function, so the call must come before it.
 func (c *oaToGm) toolMsg(m *oaMsg, p string) error {
-	if m.toolCallID == "" {
-		return invalid(at(p, "tool_call_id"), "required")
-	}
 	name, ok := c.callNames[m.toolCallID]
 	if !ok {
 		return invalid(at(p, "tool_call_id"), "no assistant tool call with this id before it")

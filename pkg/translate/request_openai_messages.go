@@ -79,6 +79,7 @@ func readOAMessages(v []byte, rules oaMsgRules, sink oaMsgSink) error {
 	})
 }
 
+// field reads one member of the message at p; null means "not set".
 func (m *oaMsg) field(p string, rules *oaMsgRules) func(k string, v []byte) error {
 	return func(k string, v []byte) error {
 		if isNull(v) {
@@ -86,7 +87,7 @@ func (m *oaMsg) field(p string, rules *oaMsgRules) func(k string, v []byte) erro
 		}
 		var err error
 		switch k {
-		case "role": // read before the other members, which depend on it
+		case "role": // read first: the members are judged by the role the message has
 		case "content":
 			m.content = v
 		case "tool_calls":
@@ -140,6 +141,8 @@ func (m *oaMsg) check(p string, signatures bool) error {
 		return invalid(at(p, "tool_call_id"), "belongs to tool messages")
 	case m.role != "assistant" && m.content == nil:
 		return invalid(at(p, "content"), "required")
+	case m.role == "tool" && m.toolCallID == "":
+		return invalid(at(p, "tool_call_id"), "required")
 	}
 	return nil
 }

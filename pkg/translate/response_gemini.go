@@ -142,15 +142,20 @@ func answerCallID(responseID string, i int) string {
 	return b.String()
 }
 
-func readGeminiAnswer(body []byte) (*gmResponseIn, error) {
+// readGeminiAnswer reads a non-streaming generateContent answer and the
+// model to answer as: model, else the answer's modelVersion.
+func readGeminiAnswer(body []byte, model string) (*gmResponseIn, string, error) {
 	var r gmResponseIn
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badResponse("%v", err)
+		return nil, "", badResponse("%v", err)
 	}
 	if !isNull(r.Error) {
-		return nil, badResponse("the answer is an error")
+		return nil, "", badResponse("the answer is an error")
 	}
-	return &r, nil
+	if model == "" {
+		model = r.ModelVersion
+	}
+	return &r, model, nil
 }
 
 func blocked(r *gmResponseIn) bool {
@@ -164,12 +169,9 @@ func blocked(r *gmResponseIn) bool {
 // them (extra_content.google.thought_signature on the call, or on the
 // message for text and thoughts), so the client can send them back.
 func GeminiResponseToOpenAI(body []byte, model string) ([]byte, error) {
-	r, err := readGeminiAnswer(body)
+	r, model, err := readGeminiAnswer(body, model)
 	if err != nil {
 		return nil, err
-	}
-	if model == "" {
-		model = r.ModelVersion
 	}
 	msg := oaRespMessage{Role: "assistant"}
 	choice := oaChoice{Logprobs: jsonNull}
@@ -320,12 +322,9 @@ func (b *gmToAnBlocks) done() []anBlock {
 // (empty: the upstream's modelVersion). Thoughts become thinking blocks;
 // see gmToAnBlocks for how signatures travel.
 func GeminiResponseToAnthropic(body []byte, model string) ([]byte, error) {
-	r, err := readGeminiAnswer(body)
+	r, model, err := readGeminiAnswer(body, model)
 	if err != nil {
 		return nil, err
-	}
-	if model == "" {
-		model = r.ModelVersion
 	}
 	out := anRespOut{ID: messageID(r.ResponseID), Type: "message", Role: "assistant", Model: model, Content: []anBlock{}}
 	cand := r.first()

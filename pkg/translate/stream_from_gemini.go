@@ -8,19 +8,21 @@ import (
 	"github.com/burncloud/burncloud/pkg/sse"
 )
 
-// readGeminiChunk decodes one Gemini stream event; e is set when the event
-// is an error body.
-func readGeminiChunk(data []byte) (r gmResponseIn, e *gmError, err error) {
+// readGeminiChunk decodes one Gemini stream event. failed is set when the
+// stream ends there: with the error the client gets (by Anthropic type)
+// and, for a chunk that cannot be read, err.
+func readGeminiChunk(eventName, data []byte) (r gmResponseIn, failed *anError, err error) {
 	if err = json.Unmarshal(data, &r); err != nil {
-		return r, nil, err
+		return r, &anError{Type: "api_error", Message: "upstream sent an unreadable chunk"}, badResponse("event %q: %v", eventName, err)
 	}
 	if !isNull(r.Error) {
-		e = &gmError{}
+		e := &gmError{}
 		if json.Unmarshal(r.Error, e) != nil || e.Message == "" {
 			e.Message = "upstream error"
 		}
+		return r, &anError{Type: gmToAnthropicType(e, 0), Message: e.Message}, nil
 	}
-	return r, e, nil
+	return r, nil, nil
 }
 
 // GeminiToOpenAIStream turns a Gemini stream (streamGenerateContent with
@@ -57,12 +59,9 @@ func (s *GeminiToOpenAIStream) Feed(eventName, data []byte, dst []byte) ([]byte,
 	if o.done {
 		return dst, nil
 	}
-	r, e, err := readGeminiChunk(data)
-	if err != nil {
-		return o.fail(dst, "api_error", "upstream sent an unreadable chunk"), badResponse("event %q: %v", eventName, err)
-	}
-	if e != nil {
-		return o.fail(dst, gmToAnthropicType(e, 0), e.Message), nil
+	r, failed, err := readGeminiChunk(eventName, data)
+	if failed != nil {
+		return o.fail(dst, failed.Type, failed.Message), err
 	}
 	if r.UsageMetadata != nil {
 		s.usage = r.UsageMetadata
@@ -209,12 +208,9 @@ func (s *GeminiToAnthropicStream) Feed(eventName, data []byte, dst []byte) ([]by
 	if o.done {
 		return dst, nil
 	}
-	r, e, err := readGeminiChunk(data)
-	if err != nil {
-		return o.fail(dst, "api_error", "upstream sent an unreadable chunk"), badResponse("event %q: %v", eventName, err)
-	}
-	if e != nil {
-		return o.fail(dst, gmToAnthropicType(e, 0), e.Message), nil
+	r, failed, err := readGeminiChunk(eventName, data)
+	if failed != nil {
+		return o.fail(dst, failed.Type, failed.Message), err
 	}
 	if !o.started {
 		s.id = r.ResponseID

@@ -17,24 +17,40 @@ import (
 // ErrNoCounter is returned when a metrics page lacks a counter the harness reads.
 var ErrNoCounter = errors.New("bench: counter missing")
 
-// Allocs is the heap allocation a process made per request while serving load.
-type Allocs struct {
+// Cost is what serving one request cost a process while it served load:
+// heap allocations (runtime counters) and CPU time (/proc), and for the
+// router the CPU its own dependencies (Redis, NATS) spent meanwhile.
+type Cost struct {
 	Target      string  `json:"target"`
 	Requests    int     `json:"requests"`
 	PerRequest  float64 `json:"allocs_per_request"`
 	BytesPerReq float64 `json:"bytes_per_request"`
+	// CPUMicros is the process's user+system CPU per request, µs.
+	CPUMicros float64 `json:"cpu_us_per_request"`
+	// DepsCPUMicros is Redis's and NATS's CPU per request, µs (router only).
+	DepsCPUMicros float64 `json:"deps_cpu_us_per_request"`
 }
 
-// addAllocs adds two counter readings around n more requests to a.
-func addAllocs(a Allocs, before, after Stats, n int) Allocs {
-	if n <= 0 || after.Mallocs < before.Mallocs || after.TotalAlloc < before.TotalAlloc {
-		return a
+// sample is the counters read around one slice of load.
+type sample struct {
+	stats     Stats
+	cpu, deps time.Duration
+}
+
+// add folds the counters read before and after n more requests into c.
+func (c Cost) add(before, after sample, n int) Cost {
+	if n <= 0 || after.stats.Mallocs < before.stats.Mallocs || after.stats.TotalAlloc < before.stats.TotalAlloc {
+		return c
 	}
-	total := a.Requests + n
-	allocs := a.PerRequest*float64(a.Requests) + float64(after.Mallocs-before.Mallocs)
-	bytes := a.BytesPerReq*float64(a.Requests) + float64(after.TotalAlloc-before.TotalAlloc)
-	a.Requests, a.PerRequest, a.BytesPerReq = total, allocs/float64(total), bytes/float64(total)
-	return a
+	total := float64(c.Requests + n)
+	old := float64(c.Requests)
+	mix := func(avg, delta float64) float64 { return (avg*old + delta) / total }
+	c.PerRequest = mix(c.PerRequest, float64(after.stats.Mallocs-before.stats.Mallocs))
+	c.BytesPerReq = mix(c.BytesPerReq, float64(after.stats.TotalAlloc-before.stats.TotalAlloc))
+	c.CPUMicros = mix(c.CPUMicros, float64(after.cpu-before.cpu)/float64(time.Microsecond))
+	c.DepsCPUMicros = mix(c.DepsCPUMicros, float64(after.deps-before.deps)/float64(time.Microsecond))
+	c.Requests += n
+	return c
 }
 
 // readStats reads allocation counters: the bare proxy's /stats JSON, or the
@@ -97,6 +113,8 @@ func parsePromStats(b []byte) (Stats, error) {
 
 // GoBench is one line of `go test -bench -benchmem` output.
 type GoBench struct {
+	// Package is the last "pkg:" line before the benchmark, module prefix cut.
+	Package     string  `json:"package,omitempty"`
 	Name        string  `json:"name"`
 	NsPerOp     float64 `json:"ns_per_op"`
 	BytesPerOp  float64 `json:"bytes_per_op"`
@@ -107,14 +125,19 @@ type GoBench struct {
 // output; other lines are skipped. The -N GOMAXPROCS suffix is dropped.
 func parseGoBench(r io.Reader) ([]GoBench, error) {
 	var out []GoBench
+	pkg := ""
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "pkg: "); ok {
+			pkg = strings.TrimPrefix(strings.TrimSpace(p), "github.com/burncloud/burncloud/")
+			continue
+		}
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
 		}
-		g := GoBench{Name: f[0]}
+		g := GoBench{Package: pkg, Name: f[0]}
 		if i := strings.LastIndexByte(g.Name, '-'); i > 0 {
 			if _, err := strconv.Atoi(g.Name[i+1:]); err == nil {
 				g.Name = g.Name[:i]

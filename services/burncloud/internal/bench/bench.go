@@ -80,23 +80,26 @@ type sweep struct {
 	d     time.Duration
 }
 
+// fullPlan takes about six minutes on two cores, so that `make bench`
+// (the Go benchmarks first) stays near ten.
 func fullPlan() plan {
 	return plan{
-		warmup: time.Second, pause: 100 * time.Millisecond, slice: time.Second,
+		warmup: time.Second, pause: 100 * time.Millisecond, slice: 2 * time.Second,
 		oneClient: []fixedRun{
-			{wlJSON1K, 200, 10 * time.Second},
-			{wlJSON10K, 200, 5 * time.Second},
-			{wlJSON20ms, 40, 8 * time.Second},
+			{wlJSON1K, 200, 8 * time.Second},
+			{wlJSON10K, 200, 4 * time.Second},
+			{wlJSON20ms, 40, 6 * time.Second},
 		},
 		sweeps: []sweep{
-			{w: wlJSON1K, rates: []int{100, 500, 1000, 1500, 2000}, load: 1000, d: 5 * time.Second},
-			{w: wlJSON10K, rates: []int{1000}, load: 1000, d: 5 * time.Second},
-			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 5 * time.Second},
+			{w: wlJSON1K, rates: []int{100, 500, 1000, 2000}, load: 1000, d: 4 * time.Second},
+			{w: wlJSON10K, rates: []int{1000}, load: 1000, d: 4 * time.Second},
+			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 4 * time.Second},
 		},
-		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Step: 4 * time.Second,
-			Pause: time.Second, FailPause: 4 * time.Second, P99Limit: 200 * time.Millisecond},
+		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Step: 3 * time.Second,
+			Pause: time.Second, FailPause: 3 * time.Second,
+			P50Limit: 10 * time.Millisecond, P99Limit: 500 * time.Millisecond},
 		searchOn: wlJSON1K,
-		sseOne:   8 * time.Second, sseRate: 50, sseLoad: 8 * time.Second,
+		sseOne:   6 * time.Second, sseRate: 50, sseLoad: 6 * time.Second,
 		idleN: 2000, idleOpenRate: 500, idleSettle: 2 * time.Second,
 		profile: 20 * time.Second, profileRate: 500,
 	}
@@ -112,7 +115,7 @@ func shortPlan() plan {
 			{w: wlJSON10K, rates: []int{20}, load: 20, d: d},
 			{w: wlJSON20ms, rates: []int{20}, load: 20, d: d},
 		},
-		search:   searchSpec{Start: 20, Factor: 2, Max: 40, Step: d, P99Limit: 2 * time.Second},
+		search:   searchSpec{Start: 20, Factor: 2, Max: 40, Step: d, P50Limit: time.Second, P99Limit: 2 * time.Second},
 		searchOn: wlJSON1K,
 		sseOne:   d, sseRate: 10, sseLoad: d,
 		idleN: 20, idleOpenRate: 200, idleSettle: 200 * time.Millisecond,
@@ -228,8 +231,8 @@ func (r *runner) rounds(d time.Duration) (int, time.Duration) {
 	return n, d / time.Duration(n)
 }
 
-// counters reads a target's allocation counters; direct has none.
-func (r *runner) counters(target string) (Stats, bool, error) {
+// counters reads a target's allocation and CPU counters; direct has none.
+func (r *runner) counters(target string) (sample, bool, error) {
 	var url string
 	switch target {
 	case targetProxy:
@@ -237,27 +240,43 @@ func (r *runner) counters(target string) (Stats, bool, error) {
 	case targetRouter:
 		url = r.st.routerMetrics
 	default:
-		return Stats{}, false, nil
+		return sample{}, false, nil
 	}
-	s, err := readStats(r.ctx, url)
-	return s, err == nil, err
+	var sm sample
+	var err error
+	if sm.stats, err = readStats(r.ctx, url); err != nil {
+		return sm, false, err
+	}
+	if sm.cpu, err = processCPU(r.st.pidOf(target)); err != nil {
+		return sm, false, err
+	}
+	if target == targetRouter {
+		for _, d := range r.st.deps {
+			c, err := processCPU(d.pid())
+			if err != nil {
+				return sm, false, err
+			}
+			sm.deps += c
+		}
+	}
+	return sm, true, nil
 }
 
 // fixed drives the three targets at rate for d each, interleaved. With
-// count it also measures the proxy's and the router's allocations.
-func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) ([]Attack, []Allocs, error) {
+// count it also measures what a request costs the proxy and the router.
+func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) ([]Attack, []Cost, error) {
 	n, slice := r.rounds(d)
 	res := make([]Attack, len(targetNames))
 	raw := make([][]time.Duration, len(targetNames))
-	var allocs []Allocs
+	var costs []Cost
 	if count {
-		allocs = []Allocs{{Target: targetProxy}, {Target: targetRouter}}
+		costs = []Cost{{Target: targetProxy}, {Target: targetRouter}}
 	}
 	for round := range n {
 		for k := range targetNames {
 			i := (round + k) % len(targetNames)
 			t := targetNames[i]
-			var before Stats
+			var before sample
 			var have bool
 			var err error
 			if count {
@@ -271,9 +290,9 @@ func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) (
 				if err != nil {
 					return nil, nil, fmt.Errorf("%s counters: %w", t, err)
 				}
-				for j := range allocs {
-					if allocs[j].Target == t {
-						allocs[j] = addAllocs(allocs[j], before, after, a.Requests)
+				for j := range costs {
+					if costs[j].Target == t {
+						costs[j] = costs[j].add(before, after, a.Requests)
 					}
 				}
 			}
@@ -284,7 +303,7 @@ func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) (
 	for _, a := range res {
 		r.logAttack(a)
 	}
-	return res, allocs, r.ctx.Err()
+	return res, costs, r.ctx.Err()
 }
 
 // warm sends each target a little traffic of w first, so connections and
@@ -312,7 +331,7 @@ func (r *runner) sweeps(rep *Report) error {
 		r.warm(sw.w, sw.rates[0], false)
 		for _, rate := range sw.rates {
 			count := rate == sw.load && sw.w == wlJSON1K
-			res, allocs, err := r.fixed(sw.w, rate, sw.d, false, count)
+			res, costs, err := r.fixed(sw.w, rate, sw.d, false, count)
 			if err != nil {
 				return err
 			}
@@ -320,7 +339,7 @@ func (r *runner) sweeps(rep *Report) error {
 			if rate == sw.load {
 				rep.Load = append(rep.Load, res...)
 			}
-			rep.Allocs = append(rep.Allocs, allocs...)
+			rep.Costs = append(rep.Costs, costs...)
 		}
 	}
 	return nil

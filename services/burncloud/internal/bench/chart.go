@@ -42,7 +42,11 @@ func latencyChart(sweeps []Attack, w workload, file string) error {
 	panels := [][]*plot.Plot{{nil, nil}}
 	for i, q := range budgetQuantiles {
 		p := plot.New()
-		p.Title.Text = fmt.Sprintf("%s: %s latency", w.Name, q.name)
+		title := q.name
+		if q.name == "p99" {
+			title = "p99 (median of slices)"
+		}
+		p.Title.Text = fmt.Sprintf("%s: %s latency", w.Name, title)
 		p.X.Label.Text = "offered rate (requests/s)"
 		p.Y.Label.Text = "latency (ms)"
 		p.Y.Min = 0
@@ -53,7 +57,7 @@ func latencyChart(sweeps []Attack, w workload, file string) error {
 			var pts plotter.XYs
 			for _, a := range sweeps {
 				if a.Target == t && a.Workload == w.Name {
-					pts = append(pts, plotter.XY{X: float64(a.Rate), Y: ms(q.of(a.Latency))})
+					pts = append(pts, plotter.XY{X: float64(a.Rate), Y: ms(q.of(a))})
 				}
 			}
 			line, points, err := plotter.NewLinePoints(pts)

@@ -61,6 +61,23 @@ type Attack struct {
 	Throughput float64  `json:"throughput"`
 	Latency    Dist     `json:"latency"`
 	ErrorKinds []string `json:"error_kinds,omitempty"`
+	// SliceP99 is the p99 of each slice the attack was run in (see
+	// runner.fixed).
+	SliceP99 []time.Duration `json:"slice_p99_ns,omitempty"`
+}
+
+// StableP99 is the median of the slices' p99s: a burst of load from outside
+// the benchmark on one slice moves it little, unlike the pooled p99.
+func (a Attack) StableP99() time.Duration {
+	if len(a.SliceP99) == 0 {
+		return a.Latency.P99
+	}
+	s := slices.Clone(a.SliceP99)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // clients keeps one HTTP client per target and mode, so attacks reuse warm
@@ -160,6 +177,7 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 	slices.Sort(res.ErrorKinds)
 	raw := slices.Clone(lat)
 	res.Latency = distOf(lat)
+	res.SliceP99 = []time.Duration{res.Latency.P99}
 	return res, raw
 }
 
@@ -174,6 +192,7 @@ func (a *Attack) merge(b Attack, lat, blat []time.Duration) []time.Duration {
 	a.Seconds = secs
 	a.Requests += b.Requests
 	a.Errors += b.Errors
+	a.SliceP99 = append(a.SliceP99, b.SliceP99...)
 	for _, k := range b.ErrorKinds {
 		if !slices.Contains(a.ErrorKinds, k) {
 			a.ErrorKinds = append(a.ErrorKinds, k)

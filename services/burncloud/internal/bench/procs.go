@@ -179,3 +179,43 @@ func parseVmRSS(status []byte) (int64, error) {
 	}
 	return 0, ErrNoRSS
 }
+
+// ErrNoCPU is returned for a /proc/<pid>/stat line that cannot be read.
+var ErrNoCPU = errors.New("bench: malformed process stat")
+
+// userHZ is the kernel's USER_HZ, the unit of /proc/<pid>/stat times: 100
+// on every Linux architecture Go supports.
+const userHZ = 100
+
+// processCPU is a process's user plus system CPU time, from /proc.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(b)
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) of a
+// /proc/<pid>/stat line. The command name may hold spaces and parentheses,
+// so fields are counted from the last ')'.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, ErrNoCPU
+	}
+	f := bytes.Fields(stat[i+1:])
+	// f[0] is field 3 (state); utime is field 14, stime field 15.
+	if len(f) < 13 {
+		return 0, ErrNoCPU
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || n < 0 || n > 1<<50 {
+			return 0, fmt.Errorf("%w: %q", ErrNoCPU, v)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}

@@ -47,6 +47,8 @@ type stack struct {
 	proxy   *proc
 	router  *proc
 	control *proc
+	// deps are the router's own dependencies: NATS and Redis (when private).
+	deps []*proc
 
 	ep             endpoints
 	routerMetrics  string // the router's /metrics
@@ -59,12 +61,11 @@ type stack struct {
 
 // startStack starts NATS (JetStream), Redis, a fresh Postgres database,
 // the fake upstream, control, the router and the bare proxy.
-func startStack(ctx context.Context, cfg *Config, workDir string, logf func(string, ...any)) (st *stack, err error) {
-	st = &stack{}
+func startStack(ctx context.Context, cfg *Config, workDir string, logf func(string, ...any)) (_ *stack, err error) {
+	st := &stack{}
 	defer func() {
 		if err != nil {
-			st.close()
-			st = nil
+			st.close() // whatever started before the failure
 		}
 	}()
 	bin := func(name string) (string, error) {
@@ -108,7 +109,7 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 	if err != nil {
 		return nil, err
 	}
-	_ = nats
+	st.deps = append(st.deps, nats)
 	natsURL := "nats://" + natsAddr
 
 	// Redis: a private server when one is installed, else the configured URL.
@@ -119,10 +120,12 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 			return nil, err
 		}
 		h, p := splitAddr(addr)
-		if _, err := st.start(ctx, "redis-server", workDir, redisPath, nil, func() bool { return tcpOpen(addr) },
-			"--bind", h, "--port", p, "--save", "", "--appendonly", "no", "--dir", workDir); err != nil {
+		redis, err := st.start(ctx, "redis-server", workDir, redisPath, nil, func() bool { return tcpOpen(addr) },
+			"--bind", h, "--port", p, "--save", "", "--appendonly", "no", "--dir", workDir)
+		if err != nil {
 			return nil, err
 		}
+		st.deps = append(st.deps, redis)
 		st.redisURL = "redis://" + addr + "/0"
 	} else if st.redisURL == "" {
 		return nil, fmt.Errorf("%w: redis-server (or give --redis-url)", ErrMissingTool)

@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/burncloud/burncloud/services/burncloud/internal/proctest"
+)
+
+// logWriter sends the harness's progress lines to the test log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestShortRun is the smoke test `make test` runs: the whole harness at
+// tiny rates against real processes. It asserts no timings, only that the
+// report is produced and every target answered every request.
+func TestShortRun(t *testing.T) {
+	bin, err := proctest.Build(
+		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud",
+		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud-bench",
+		"github.com/burncloud/burncloud/services/router/cmd/burncloud-router",
+		"github.com/burncloud/burncloud/services/control/cmd/burncloud-control",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(bin) })
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := Config{BinDir: bin, OutDir: out, Short: true, Log: logWriter{t}, DatabaseURL: os.Getenv("BURNCLOUD_TEST_DATABASE_URL")}
+	rep, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	md, err := os.ReadFile(filepath.Join(out, reportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Budget", "## Latency: one client", "## Throughput", "## Streaming", "## Memory per idle open stream", "## Cost per request", "latency-json-1kb.png"} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	var back Report
+	js, err := os.ReadFile(filepath.Join(out, resultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	if len(back.Budget) != len(rep.Budget) || len(back.Budget) == 0 {
+		t.Errorf("results.json has %d budget checks, report %d", len(back.Budget), len(rep.Budget))
+	}
+	for _, c := range rep.Charts {
+		png, err := os.ReadFile(filepath.Join(out, c))
+		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+			t.Errorf("chart %s is not a PNG (%v)", c, err)
+		}
+	}
+	if len(rep.Charts) == 0 {
+		t.Error("no chart written")
+	}
+
+	// Every target answered, without an error.
+	for _, set := range [][]Attack{rep.OneClient, rep.Load, rep.Sweeps} {
+		seen := map[string]bool{}
+		for _, a := range set {
+			seen[a.Target] = true
+			if a.Requests == 0 || a.Errors != 0 {
+				t.Errorf("%s %s %d/s: %d requests, %d errors %v", a.Target, a.Workload, a.Rate, a.Requests, a.Errors, a.ErrorKinds)
+			}
+		}
+		if len(seen) != len(targetNames) {
+			t.Errorf("targets measured: %v", seen)
+		}
+	}
+	if len(rep.Streams) != 2*len(targetNames) {
+		t.Errorf("%d stream measurements, want %d", len(rep.Streams), 2*len(targetNames))
+	}
+	for _, s := range rep.Streams {
+		if s.Streams == 0 || s.Errors != 0 || s.TTFT.N == 0 || s.Gap.N == 0 {
+			t.Errorf("streams %s one-client=%v: %d streams, %d errors %v, %d ttfts, %d gaps", s.Target, s.OneClient, s.Streams, s.Errors, s.ErrorKinds, s.TTFT.N, s.Gap.N)
+		}
+	}
+	if len(rep.Search) != len(targetNames) {
+		t.Errorf("%d searches, want %d", len(rep.Search), len(targetNames))
+	}
+	for _, s := range rep.Search {
+		if s.MaxRate == 0 {
+			t.Errorf("%s sustained no rate: %+v", s.Target, s.Steps)
+		}
+	}
+	if len(rep.Idle) != 2 {
+		t.Errorf("%d idle measurements, want 2", len(rep.Idle))
+	}
+	for _, i := range rep.Idle {
+		if i.Opened != i.Streams || i.RSSBefore == 0 || i.RSSAfter == 0 {
+			t.Errorf("idle %s: %+v", i.Target, i)
+		}
+	}
+	if len(rep.Costs) != 2 {
+		t.Errorf("%d costs, want 2", len(rep.Costs))
+	}
+	for _, c := range rep.Costs {
+		if c.Requests == 0 || c.PerRequest <= 0 || c.BytesPerReq <= 0 {
+			t.Errorf("cost %s: %+v", c.Target, c)
+		}
+	}
+	if n := rep.Errors(); n != 0 {
+		t.Errorf("%d errors in the run", n)
+	}
+}
