@@ -17,15 +17,19 @@ func (c *call) listModels(w http.ResponseWriter, r *http.Request) error {
 		chat, appendModels = opMessages, appendAnthropicModels
 	}
 	models := c.idx.ModelsFor(c.user.Group, c.tok, chat.accept)
-	b := appendModels(make([]byte, 0, 64+len(models)*96), models)
+	c.answerFree(w, appendModels(make([]byte, 0, 64+len(models)*96), models))
+	return nil
+}
+
+// answerFree writes a 200 JSON answer the router made itself, at no cost.
+func (c *call) answerFree(w http.ResponseWriter, body []byte) {
 	h := w.Header()
 	h[hdrContentType] = []string{"application/json"}
 	h[hdrCost] = []string{"0"}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	_, _ = w.Write(body)
 	c.wrote, c.status = true, http.StatusOK
-	return nil
 }
 
 func appendOpenAIModels(b []byte, models []string) []byte {

@@ -89,14 +89,7 @@ func (c *call) countLocally(w http.ResponseWriter) error {
 		b = append(b, `{"input_tokens":`...)
 	}
 	b = strconv.AppendInt(b, n, 10)
-	b = append(b, "}\n"...)
-	h := w.Header()
-	h[hdrContentType] = []string{"application/json"}
-	h[hdrCost] = []string{"0"}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
-	c.wrote, c.status = true, http.StatusOK
+	c.answerFree(w, append(b, "}\n"...))
 	c.usage, c.usageKnown = usage.Usage{}, true
 	return nil
 }
