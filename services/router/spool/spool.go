@@ -173,7 +173,8 @@ type Stats struct {
 	Commits uint64
 	Dropped uint64
 	Full    bool
-	// Oldest is the creation time of the oldest segment on disk.
+	// Oldest is the creation time of the oldest segment on disk that still
+	// holds a record not acknowledged.
 	Oldest time.Time
 }
 
@@ -329,10 +330,22 @@ func (s *Spool) Stats() Stats {
 		Dropped:       s.dropped.Load(),
 		Full:          s.full,
 	}
-	if len(s.segs) > 0 {
-		st.Oldest = s.segs[0].created
+	if g := s.oldestUnackedLocked(); g != nil {
+		st.Oldest = g.created
 	}
 	return st
+}
+
+// oldestUnackedLocked is the oldest segment still holding a record not
+// acknowledged, or nil. A fully acknowledged segment waiting to be rolled
+// or deleted holds no event.
+func (s *Spool) oldestUnackedLocked() *segment {
+	for _, g := range s.segs {
+		if !g.fullyAcked() {
+			return g
+		}
+	}
+	return nil
 }
 
 func (s *Spool) updateGaugesLocked() {
@@ -340,8 +353,8 @@ func (s *Spool) updateGaugesLocked() {
 	s.m.diskBytes.Set(float64(s.diskBytes))
 	s.m.memoryBytes.Set(float64(int64(len(s.pending)) + s.writing))
 	s.m.segments.Set(float64(len(s.segs)))
-	if len(s.segs) > 0 {
-		s.m.oldest.Store(s.segs[0].created.UnixNano())
+	if g := s.oldestUnackedLocked(); g != nil {
+		s.m.oldest.Store(g.created.UnixNano())
 	} else {
 		s.m.oldest.Store(0)
 	}

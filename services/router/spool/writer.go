@@ -36,7 +36,7 @@ func (s *Spool) run() {
 	var backoff time.Duration
 	for {
 		res, err := s.drain()
-		s.maybeRoll()
+		wait := s.maybeRoll(time.Now())
 		s.mu.Lock()
 		closing := s.closed
 		s.mu.Unlock()
@@ -62,9 +62,19 @@ func (s *Spool) run() {
 			continue
 		}
 		backoff = 0
+		var rollTimer *time.Timer
+		var rollC <-chan time.Time
+		if wait > 0 {
+			rollTimer = time.NewTimer(wait)
+			rollC = rollTimer.C
+		}
 		select {
 		case <-s.wake:
 		case <-s.closeCh:
+		case <-rollC:
+		}
+		if rollTimer != nil {
+			rollTimer.Stop()
 		}
 	}
 }
@@ -300,13 +310,29 @@ func (s *Spool) abandon(g *segment, cause error) {
 	s.collect() // an empty one goes right away
 }
 
+// Rolling a fully acknowledged active segment waits until it holds
+// rollMinBytes or is rollMaxAge old. Under steady load every group commit
+// is acknowledged within milliseconds; rolling each time would create,
+// fsync and delete a segment file per commit, most of the spool's cost.
+const rollMaxAge = time.Second
+
+// rollMinBytes is the size from which a fully acknowledged active segment
+// is rolled at once.
+func (s *Spool) rollMinBytes() int64 { return max(s.opts.MaxSegmentBytes/16, segmentHeaderSize+1) }
+
 // maybeRoll seals the active segment once everything in it is acknowledged
-// so that it can be deleted; the next record starts a new one.
-func (s *Spool) maybeRoll() {
+// so that it can be deleted; the next record starts a new one. A small,
+// young segment is kept until rollMaxAge: maybeRoll then returns how long
+// the writer should wait before calling it again (0: nothing to wait for).
+func (s *Spool) maybeRoll(now time.Time) time.Duration {
 	s.mu.Lock()
 	g := s.active
 	roll := s.rollWanted
 	if roll && g != nil && g.count > 0 && g.fullyAcked() && len(s.pending) == 0 {
+		if age := now.Sub(g.created); g.size < s.rollMinBytes() && age < rollMaxAge {
+			s.mu.Unlock() // rollWanted stays set for the next pass
+			return rollMaxAge - age
+		}
 		g.sealed = true
 		s.active = nil
 	}
@@ -315,4 +341,5 @@ func (s *Spool) maybeRoll() {
 	if roll {
 		s.collect()
 	}
+	return 0
 }

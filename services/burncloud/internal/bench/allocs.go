@@ -164,3 +164,66 @@ func parseGoBench(r io.Reader) ([]GoBench, error) {
 	}
 	return out, sc.Err()
 }
+
+// Internal is one of the router's own histograms over one phase.
+type Internal struct {
+	Phase  string  `json:"phase"`
+	Metric string  `json:"metric"`
+	What   string  `json:"what"`
+	Count  float64 `json:"count"`
+	Mean   float64 `json:"mean"`
+	Unit   string  `json:"unit"`
+}
+
+// routerInternals are the router histograms the report explains its
+// latency with: scale turns the metric's unit into Unit.
+var routerInternals = []struct {
+	metric, what, unit string
+	scale              float64
+}{
+	{"burncloud_limits_redis_duration_seconds", "one limiter script call to Redis (admission or settlement)", "µs", 1e6},
+	{"burncloud_router_spool_fsync_duration_seconds", "one spool group commit (write and fsync)", "µs", 1e6},
+	{"burncloud_router_spool_commit_records", "events made durable per group commit", "events", 1},
+	{"burncloud_router_usage_publish_duration_seconds", "one JetStream publish until acknowledged", "µs", 1e6},
+}
+
+// histSums are the _sum and _count of routerInternals' unlabelled
+// histograms in a Prometheus text page.
+type histSums struct{ sum, count map[string]float64 }
+
+func parseHistSums(page []byte) histSums {
+	h := histSums{sum: map[string]float64{}, count: map[string]float64{}}
+	sc := bufio.NewScanner(bytes.NewReader(page))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		if base, ok := strings.CutSuffix(name, "_sum"); ok {
+			h.sum[base] = v
+		} else if base, ok := strings.CutSuffix(name, "_count"); ok {
+			h.count[base] = v
+		}
+	}
+	return h
+}
+
+// internalsBetween is what the router's histograms gained from before to
+// after; histograms without a new observation are left out.
+func internalsBetween(phase string, before, after histSums) []Internal {
+	var out []Internal
+	for _, ri := range routerInternals {
+		n := after.count[ri.metric] - before.count[ri.metric]
+		if n <= 0 {
+			continue
+		}
+		mean := (after.sum[ri.metric] - before.sum[ri.metric]) / n * ri.scale
+		out = append(out, Internal{Phase: phase, Metric: ri.metric, What: ri.what, Count: n, Mean: mean, Unit: ri.unit})
+	}
+	return out
+}

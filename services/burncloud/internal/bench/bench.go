@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,9 +36,23 @@ type Config struct {
 	// ProfileDir: run the router with pprof, write CPU and allocation
 	// profiles under load there, and measure nothing else.
 	ProfileDir string
+	// Phases limits the run to these phases (Phase*); empty runs all.
+	Phases []string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
+
+// Phases of a run.
+const (
+	PhaseIdle      = "idle"
+	PhaseOneClient = "one-client"
+	PhaseLoad      = "load"
+	PhaseSearch    = "search"
+	PhaseStreams   = "streams"
+)
+
+// AllPhases lists the phases in the order a run takes them.
+var AllPhases = []string{PhaseIdle, PhaseOneClient, PhaseLoad, PhaseSearch, PhaseStreams}
 
 // DefaultDatabaseURL is the Postgres the harness uses when Config names none:
 // the machine's, as the tests use it.
@@ -50,19 +65,19 @@ var ErrConfig = errors.New("bench: bad configuration")
 type plan struct {
 	warmup, pause time.Duration
 	// slice is the longest run of one target before the next takes over.
-	slice time.Duration
-	oneClient     []fixedRun
-	sweeps        []sweep
-	search        searchSpec
-	searchOn      workload
-	sseOne        time.Duration
-	sseRate       int
-	sseLoad       time.Duration
-	idleN         int
-	idleOpenRate  int
-	idleSettle    time.Duration
-	profile       time.Duration
-	profileRate   int
+	slice        time.Duration
+	oneClient    []fixedRun
+	sweeps       []sweep
+	search       searchSpec
+	searchOn     workload
+	sseOne       time.Duration
+	sseRate      int
+	sseLoad      time.Duration
+	idleN        int
+	idleOpenRate int
+	idleSettle   time.Duration
+	profile      time.Duration
+	profileRate  int
 }
 
 type fixedRun struct {
@@ -129,8 +144,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.BinDir == "" {
 		return nil, fmt.Errorf("%w: BinDir is required", ErrConfig)
 	}
+	// Children run in a temporary directory: a relative BinDir would not resolve there.
+	abs, err := filepath.Abs(cfg.BinDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	cfg.BinDir = abs
 	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = DefaultDatabaseURL
+	}
+	for _, ph := range cfg.Phases {
+		if !slices.Contains(AllPhases, ph) {
+			return nil, fmt.Errorf("%w: unknown phase %q (phases: %s)", ErrConfig, ph, strings.Join(AllPhases, ", "))
+		}
 	}
 	logw := cfg.Log
 	if logw == nil {
@@ -166,10 +192,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	rep := &Report{Date: began.UTC(), Short: cfg.Short, Machine: thisMachine(), Workloads: allWorkloads()}
-	phases := []func(*Report) error{r.oneClient, r.sweeps, r.search, r.streams, r.idle}
-	for _, ph := range phases {
-		if err := ph(rep); err != nil {
+	// Idle streams first, while the processes' heaps hold no garbage from
+	// earlier load that new streams could reuse without growing RSS.
+	for _, ph := range []struct {
+		name string
+		run  func(*Report) error
+	}{
+		{PhaseIdle, r.idle}, {PhaseOneClient, r.oneClient}, {PhaseLoad, r.sweeps}, {PhaseSearch, r.search}, {PhaseStreams, r.streams},
+	} {
+		if len(cfg.Phases) > 0 && !slices.Contains(cfg.Phases, ph.name) {
+			continue
+		}
+		before, berr := fetch(ctx, st.routerMetrics)
+		if err := ph.run(rep); err != nil {
 			return nil, err
+		}
+		// The router's own view of the phases that measure latency.
+		if after, err := fetch(ctx, st.routerMetrics); err == nil && berr == nil && (ph.name == PhaseOneClient || ph.name == PhaseLoad) {
+			rep.Internals = append(rep.Internals, internalsBetween(ph.name, parseHistSums(before), parseHistSums(after))...)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -467,4 +507,20 @@ func fetchTo(ctx context.Context, url, file string) error {
 		return err
 	}
 	return f.Close()
+}
+
+func fetch(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w %d from %s", ErrStatus, resp.StatusCode, url)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 }

@@ -53,11 +53,13 @@ func latencyChart(sweeps []Attack, w workload, file string) error {
 		p.Legend.Top = true
 		p.Legend.Left = true
 		p.Add(plotter.NewGrid())
+		top := 0.0
 		for _, t := range targetNames {
 			var pts plotter.XYs
 			for _, a := range sweeps {
 				if a.Target == t && a.Workload == w.Name {
 					pts = append(pts, plotter.XY{X: float64(a.Rate), Y: ms(q.of(a))})
+					top = max(top, ms(q.of(a)))
 				}
 			}
 			line, points, err := plotter.NewLinePoints(pts)
@@ -71,6 +73,7 @@ func latencyChart(sweeps []Attack, w workload, file string) error {
 			p.Add(line, points)
 			p.Legend.Add(t, line, points)
 		}
+		p.Y.Max = top * 1.35 // room for the legend above the lines
 		panels[0][i] = p
 	}
 	img := vgimg.New(vg.Points(900), vg.Points(360))

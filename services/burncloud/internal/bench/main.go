@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 const usage = `burncloud-bench measures the router against a bare reverse proxy (DESIGN §7).
@@ -84,6 +85,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.RedisServer, "redis-server", "", "redis-server program (default: redis-server on PATH)")
 	fs.StringVar(&cfg.RedisURL, "redis-url", "", "Redis to use when redis-server is not installed")
 	fs.StringVar(&cfg.GoBenchFile, "go-bench", "", "output of go test -bench -benchmem to include in the report")
+	phases := fs.String("only", "", "comma-separated phases to run ("+strings.Join(AllPhases, ",")+"); default all")
 	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "only profile: run the router with pprof under load and write CPU and allocation profiles here")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -94,6 +96,9 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "unexpected arguments: %v\n", fs.Args())
 		return errUsage
+	}
+	if *phases != "" {
+		cfg.Phases = strings.Split(*phases, ",")
 	}
 	cfg.Log = stderr
 	rep, err := Run(ctx, cfg)

@@ -29,6 +29,8 @@ type Report struct {
 	Streams   []Streams  `json:"streams"`
 	Idle      []Idle     `json:"idle"`
 	Costs     []Cost     `json:"costs"`
+	// Internals are the router's own histograms over the whole run.
+	Internals []Internal `json:"router_internals,omitempty"`
 	GoBench   []GoBench  `json:"go_bench,omitempty"`
 	Budget    []Check    `json:"budget"`
 	Charts    []string   `json:"charts"`
@@ -441,6 +443,13 @@ Load comes from the harness process with vegeta (open loop, fixed rates) on the 
 				deps = fmt.Sprintf("%.0f", c.DepsCPUMicros)
 			}
 			fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %.0f | %s |\n", c.Target, c.Requests, c.PerRequest, c.BytesPerReq, c.CPUMicros, deps)
+		}
+	}
+	if len(r.Internals) > 0 {
+		b.WriteString("\nThe router's own histograms (its /metrics) during the one-client and the under-load phases:\n\n")
+		b.WriteString("| phase | what | metric | count | mean |\n|---|---|---|--:|--:|\n")
+		for _, in := range r.Internals {
+			fmt.Fprintf(&b, "| %s | %s | `%s` | %.0f | %.1f %s |\n", in.Phase, in.What, in.Metric, in.Count, in.Mean, in.Unit)
 		}
 	}
 	if len(r.GoBench) > 0 {

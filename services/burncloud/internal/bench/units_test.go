@@ -97,8 +97,10 @@ func TestSearch(t *testing.T) {
 		want     int
 		capped   bool
 	}{
-		{"below start", 50, 0, false},
-		{"between steps, refined", 300, 290, false}, // 100, 200 pass; 400 fails; 300 passes, 350, 320 fail
+		{"below start, bisected down", 50, 50, false},   // 100 fails; 50 passes; 75, 62 fail
+		{"between steps, refined", 300, 300, false},     // 100, 200 pass; 400 fails; 300 passes; 350, 320 fail
+		{"refined between two passes", 330, 320, false}, // ...; 300 passes; 350 fails; 320 passes
+		{"nothing passes", 0, 0, false},
 		{"exactly a step", 400, 400, false},
 		{"above the ceiling", 5000, 1000, true},
 	} {
@@ -207,9 +209,9 @@ func TestEvaluateAndMarkdown(t *testing.T) {
 	r := syntheticReport()
 	r.evaluate()
 	want := map[string]bool{ // criterion prefix -> pass
-		"added latency p50, one client, json-1kb":  false, // 0.4 / 0.1 = 4×
-		"added latency p99, under load, json-10kb": false,
-		"highest sustained rate":                   true, // 0.9×
+		"added latency p50, one client, json-1kb":   false, // 0.4 / 0.1 = 4×
+		"added latency p99, under load, json-10kb":  false,
+		"highest sustained rate":                    true,  // 0.9×
 		"added time to first token p50, one client": false, // 2 ms / 1 ms
 		"memory per idle open stream":               true,  // 1.25×
 	}
@@ -515,4 +517,23 @@ func FuzzParsePromStats(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		_, _ = parsePromStats(in) // must not panic
 	})
+}
+
+func TestInternalsBetween(t *testing.T) {
+	before := parseHistSums([]byte("burncloud_limits_redis_duration_seconds_sum 0.0002\nburncloud_limits_redis_duration_seconds_count 1\n" +
+		"burncloud_router_spool_commit_records_sum 30\nburncloud_router_spool_commit_records_count 10\n"))
+	after := parseHistSums([]byte("burncloud_limits_redis_duration_seconds_bucket{le=\"0.001\"} 3\n" +
+		"burncloud_limits_redis_duration_seconds_sum 0.0008\nburncloud_limits_redis_duration_seconds_count 5\n" +
+		"burncloud_router_spool_commit_records_sum 30\nburncloud_router_spool_commit_records_count 10\n" +
+		"burncloud_router_usage_publish_duration_seconds_sum 1\nburncloud_router_usage_publish_duration_seconds_count 2\nbad line\n"))
+	got := internalsBetween("load", before, after)
+	if len(got) != 2 {
+		t.Fatalf("internalsBetween = %+v", got)
+	}
+	if got[0].Metric != "burncloud_limits_redis_duration_seconds" || got[0].Count != 4 || got[0].Mean < 149.9 || got[0].Mean > 150.1 || got[0].Unit != "µs" || got[0].Phase != "load" {
+		t.Errorf("redis = %+v", got[0])
+	}
+	if got[1].Metric != "burncloud_router_usage_publish_duration_seconds" || got[1].Mean != 500000 {
+		t.Errorf("publish = %+v", got[1])
+	}
 }
