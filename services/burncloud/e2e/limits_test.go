@@ -369,10 +369,20 @@ func TestReservationsFreedAcrossRouters(t *testing.T) {
 		before := g.fake.Received()
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL+"/v1/chat/completions", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+userKey)
-			if resp, err := limitsClient.Do(req); err == nil {
+			// A probe of the previous step may still hold the balance for a
+			// moment: a 402 is retried until the request is admitted.
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL+"/v1/chat/completions", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+userKey)
+				resp, err := limitsClient.Do(req)
+				if err != nil {
+					return
+				}
 				resp.Body.Close()
+				if resp.StatusCode != http.StatusPaymentRequired {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		}()
 		eventually(t, 5*time.Second, "the held request upstream", func() (bool, string) {
