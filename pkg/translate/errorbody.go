@@ -75,6 +75,8 @@ func statusToAnthropic(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
 		return "authentication_error"
+	case status == http.StatusPaymentRequired:
+		return "billing_error"
 	case status == http.StatusForbidden:
 		return "permission_error"
 	case status == http.StatusNotFound:
@@ -85,6 +87,8 @@ func statusToAnthropic(status int) string {
 		return "rate_limit_error"
 	case status == http.StatusServiceUnavailable, status == 529:
 		return "overloaded_error"
+	case status == http.StatusGatewayTimeout:
+		return "timeout_error"
 	case status >= 500:
 		return "api_error"
 	case status >= 400:
@@ -196,6 +200,12 @@ func appendOpenAIError(b []byte, message, typ, code string) []byte {
 		b = jsonwrite.AppendString(b, code)
 	}
 	return append(b, "}}"...)
+}
+
+// AnthropicErrorBody renders Anthropic's error shape with the error type
+// Anthropic pairs with an HTTP status, for errors the router answers itself.
+func AnthropicErrorBody(status int, message string) []byte {
+	return appendAnthropicError(nil, statusToAnthropic(status), message)
 }
 
 func appendAnthropicError(b []byte, typ, message string) []byte {

@@ -99,3 +99,14 @@ func TestOpenAIErrorToAnthropic(t *testing.T) {
 		})
 	}
 }
+
+func TestAnthropicErrorBody(t *testing.T) {
+	for status, want := range map[int]string{400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+		403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+		500: "api_error", 502: "api_error", 503: "overloaded_error", 504: "timeout_error"} {
+		got := string(AnthropicErrorBody(status, `say "hi"`))
+		if w := `{"type":"error","error":{"type":"` + want + `","message":"say \"hi\""}}`; got != w {
+			t.Errorf("status %d: %s, want %s", status, got, w)
+		}
+	}
+}

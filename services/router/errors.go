@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/translate"
 	"github.com/burncloud/burncloud/services/router/limits"
@@ -132,11 +133,11 @@ func retryAfterOf(ref *limits.Refusal) string {
 // appendErrorBody writes {"error":{"message","type","code"}}.
 func appendErrorBody(b []byte, a apiError) []byte {
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, a.message)
+	b = jsonwrite.AppendString(b, a.message)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, a.typ)
+	b = jsonwrite.AppendString(b, a.typ)
 	b = append(b, `,"code":`...)
-	b = appendJSONString(b, a.code)
+	b = jsonwrite.AppendString(b, a.code)
 	return append(b, "}}\n"...)
 }
 
@@ -145,7 +146,7 @@ func writeAPIError(w http.ResponseWriter, surface translate.Protocol, a apiError
 	var body []byte
 	switch surface {
 	case translate.Anthropic:
-		body = appendAnthropicError(make([]byte, 0, 160), a)
+		body = translate.AnthropicErrorBody(a.status, a.message)
 	case translate.Gemini:
 		body = translate.GeminiErrorBody(a.status, a.message)
 	default:
@@ -156,59 +157,4 @@ func writeAPIError(w http.ResponseWriter, surface translate.Protocol, a apiError
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(a.status)
 	_, _ = w.Write(body)
-}
-
-// appendAnthropicError writes {"type":"error","error":{"type","message"}}
-// with Anthropic's error type for the status.
-func appendAnthropicError(b []byte, a apiError) []byte {
-	b = append(b, `{"type":"error","error":{"type":`...)
-	b = appendJSONString(b, anthropicErrorType(a.status))
-	b = append(b, `,"message":`...)
-	b = appendJSONString(b, a.message)
-	return append(b, "}}\n"...)
-}
-
-func anthropicErrorType(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusPaymentRequired:
-		return "billing_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusNotFound:
-		return "not_found_error"
-	case http.StatusRequestEntityTooLarge:
-		return "request_too_large"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	case http.StatusServiceUnavailable:
-		return "overloaded_error"
-	case http.StatusGatewayTimeout:
-		return "timeout_error"
-	}
-	if status < 500 {
-		return "invalid_request_error"
-	}
-	return "api_error"
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

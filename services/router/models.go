@@ -1,6 +1,7 @@
 package router
 
 import (
+	"github.com/burncloud/burncloud/pkg/jsonwrite"
 	"net/http"
 	"strconv"
 )
@@ -39,7 +40,7 @@ func appendOpenAIModels(b []byte, models []string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendJSONString(b, m)
+		b = jsonwrite.AppendString(b, m)
 		b = append(b, `,"object":"model","created":0,"owned_by":"burncloud"}`...)
 	}
 	return append(b, "]}\n"...)
@@ -52,17 +53,17 @@ func appendAnthropicModels(b []byte, models []string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"type":"model","id":`...)
-		b = appendJSONString(b, m)
+		b = jsonwrite.AppendString(b, m)
 		b = append(b, `,"display_name":`...)
-		b = appendJSONString(b, m)
+		b = jsonwrite.AppendString(b, m)
 		b = append(b, `,"created_at":"1970-01-01T00:00:00Z"}`...)
 	}
 	b = append(b, `],"has_more":false`...)
 	if len(models) > 0 {
 		b = append(b, `,"first_id":`...)
-		b = appendJSONString(b, models[0])
+		b = jsonwrite.AppendString(b, models[0])
 		b = append(b, `,"last_id":`...)
-		b = appendJSONString(b, models[len(models)-1])
+		b = jsonwrite.AppendString(b, models[len(models)-1])
 	} else {
 		b = append(b, `,"first_id":null,"last_id":null`...)
 	}
@@ -76,9 +77,9 @@ func appendGeminiModels(b []byte, models []string) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"name":`...)
-		b = appendJSONString(b, "models/"+m)
+		b = jsonwrite.AppendString(b, "models/"+m)
 		b = append(b, `,"displayName":`...)
-		b = appendJSONString(b, m)
+		b = jsonwrite.AppendString(b, m)
 		b = append(b, `,"supportedGenerationMethods":["generateContent","streamGenerateContent","countTokens"]}`...)
 	}
 	return append(b, "]}\n"...)

@@ -155,6 +155,5 @@ func sseQuery(stream bool) string {
 func (c *call) renameBatchModel() []byte {
 	from := `"models/` + c.req.Model + `"`
 	to := `"models/` + c.upstreamModel + `"`
-	c.upBuf = append(c.upBuf[:0], bytes.ReplaceAll(c.body, []byte(from), []byte(to))...)
-	return c.upBuf
+	return bytes.ReplaceAll(c.body, []byte(from), []byte(to))
 }
