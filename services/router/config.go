@@ -75,6 +75,11 @@ type Config struct {
 	// LimitsReservationTTL frees the reservations of a router that died
 	// this long after its last renewal.
 	LimitsReservationTTL time.Duration
+	// LimitsGrantMax bounds the requests one grant admits without Redis;
+	// 0 turns grants off.
+	LimitsGrantMax int
+	// LimitsCallTimeout bounds one Redis call of the limiter.
+	LimitsCallTimeout time.Duration
 }
 
 // Defaults of the settings that have one.
@@ -139,6 +144,10 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 	s.Duration(&c.LimitsWindow, "limits-window", "BURNCLOUD_LIMITS_WINDOW", limits.DefaultWindow, "length of an RPM/TPM window")
 	s.Duration(&c.LimitsReservationTTL, "limits-reservation-ttl", "BURNCLOUD_LIMITS_RESERVATION_TTL", limits.DefaultReservationTTL,
 		"how long a dead router's quota reservations and concurrency slots outlive it")
+	s.Duration(&c.LimitsCallTimeout, "limits-call-timeout", "BURNCLOUD_LIMITS_CALL_TIMEOUT", limits.DefaultCallTimeout,
+		"longest wait for one Redis call before limits are decided locally until Redis answers again")
+	s.Int(&c.LimitsGrantMax, "limits-grant-max", "BURNCLOUD_LIMITS_GRANT_MAX", limits.DefaultGrantMax,
+		"most requests admitted from one grant without a Redis call, for keys far from their limits; 0 decides every request in Redis")
 	s.String(&c.LimitsFallback, "limits-fallback", "BURNCLOUD_LIMITS_FALLBACK", string(limits.FallbackLocal),
 		"what limits do while Redis is unreachable: local, open or closed")
 	err := s.Parse(args)
@@ -213,6 +222,12 @@ func (c Config) validate() error {
 	}
 	if c.LimitsReservationTTL < time.Millisecond || c.LimitsReservationTTL > limits.DefaultStateTTL {
 		bad("BURNCLOUD_LIMITS_RESERVATION_TTL", "limits-reservation-ttl", "must be between 1ms and 24h")
+	}
+	if c.LimitsCallTimeout < time.Millisecond || c.LimitsCallTimeout > 10*time.Second {
+		bad("BURNCLOUD_LIMITS_CALL_TIMEOUT", "limits-call-timeout", "must be between 1ms and 10s")
+	}
+	if c.LimitsGrantMax < 0 || c.LimitsGrantMax > 1<<16 {
+		bad("BURNCLOUD_LIMITS_GRANT_MAX", "limits-grant-max", "must be between 0 (off) and 65536")
 	}
 	if _, err := limits.ParseFallback(c.LimitsFallback); err != nil {
 		bad("BURNCLOUD_LIMITS_FALLBACK", "limits-fallback", "must be local, open or closed")

@@ -67,6 +67,7 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 	srv := ops.NewHTTPServer(s.Handler(), ops.ServerOptions{
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, MaxHeaderBytes: cfg.MaxHeaderBytes, Logger: logger,
 	})
+	lim.Prepare(ctx)
 	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	var syncErr error

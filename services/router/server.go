@@ -156,6 +156,11 @@ func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
 	lc := limits.Config{
 		FleetSize: cfg.FleetSize, Window: cfg.LimitsWindow, ReservationTTL: cfg.LimitsReservationTTL,
 		RateFallback: fallback, ConcurrencyFallback: fallback, QuotaFallback: fallback,
+		GrantMax: cfg.LimitsGrantMax, CallTimeout: cfg.LimitsCallTimeout,
+	}
+	if cfg.LimitsGrantMax > 0 && cfg.LimitsReservationTTL <= limits.DefaultGrantLife {
+		// A grant must retire well before its reservation could expire.
+		lc.GrantLife = max(cfg.LimitsReservationTTL/3, time.Millisecond)
 	}
 	if cfg.TotalTimeout > 0 {
 		lc.MaxHold = cfg.TotalTimeout + time.Minute

@@ -23,6 +23,11 @@ type Admission struct {
 
 	loc *localAdmission
 
+	// g is the grant the request was admitted from, gEst and gRes what it
+	// drew from it.
+	g          *grant
+	gEst, gRes int64
+
 	remaining int64
 	rate      RateState
 }
@@ -97,6 +102,10 @@ func (s *settlement) args() (string, string) {
 
 func (l *Limiter) settle(ctx context.Context, a *Admission, cost, tokens int64) {
 	l.unhold(a)
+	if a.g != nil {
+		a.g.finish(a.gEst, a.gRes, cost, tokens)
+		return
+	}
 	if a.loc != nil {
 		l.local.finish(a.loc, cost, tokens)
 		return

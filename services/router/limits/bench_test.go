@@ -17,12 +17,22 @@ func benchRequest(user string) Request {
 		UserQuota:  Quota{Limited: true, Limit: 1 << 52, Used: 5_000}}
 }
 
-// BenchmarkAdmitFinish is the limiter's whole cost on a request: one
-// Admit and one Finish round trip to the machine's Redis. It reports the
-// latency percentiles of the pair.
+// BenchmarkAdmitFinish is the limiter's whole cost on a request decided
+// request by request: one Admit and one Finish round trip to the
+// machine's Redis. It reports the latency percentiles of the pair.
 func BenchmarkAdmitFinish(b *testing.B) {
+	benchAdmitFinish(b, noGrants)
+}
+
+// BenchmarkAdmitFinishGrants is the same with grants, as routers run: most
+// admissions draw from a grant, and reports go to Redis in the background.
+func BenchmarkAdmitFinishGrants(b *testing.B) {
+	benchAdmitFinish(b, DefaultGrantMax)
+}
+
+func benchAdmitFinish(b *testing.B, grantMax int) {
 	c := machineRedis(b)
-	l := newTestLimiter(b, Config{KeyPrefix: testPrefix(b, c), CallTimeout: time.Second}, c, false)
+	l := newTestLimiter(b, Config{KeyPrefix: testPrefix(b, c), CallTimeout: time.Second, GrantMax: grantMax}, c, true)
 	ctx := context.Background()
 	reqs := make([]Request, 64)
 	for i := range reqs {

@@ -65,6 +65,14 @@ type Config struct {
 	// AdaptiveGap merges congestion signals: those within it of a
 	// decrease are the same event.
 	AdaptiveGap time.Duration
+	// GrantMax is the most requests one grant admits without Redis; 0
+	// turns grants off (grant.go).
+	GrantMax int
+	// GrantLife retires a grant: what it did not admit by then goes back.
+	GrantLife time.Duration
+	// GrantReport is how often finished requests of grants are reported
+	// to Redis.
+	GrantReport time.Duration
 	// AdaptiveForget drops a learned limit this long after its last
 	// congestion signal.
 	AdaptiveForget time.Duration
@@ -88,6 +96,9 @@ const (
 	DefaultAdaptiveBackoff = 0.7
 	DefaultAdaptiveGap     = time.Second
 	DefaultAdaptiveForget  = 10 * time.Minute
+	DefaultGrantMax        = 256
+	DefaultGrantLife       = 2 * time.Second
+	DefaultGrantReport     = 100 * time.Millisecond
 )
 
 func (c Config) withDefaults() Config {
@@ -108,6 +119,8 @@ func (c Config) withDefaults() Config {
 	setDur(&c.SettleLag, DefaultSettleLag)
 	setDur(&c.AdaptiveGap, DefaultAdaptiveGap)
 	setDur(&c.AdaptiveForget, DefaultAdaptiveForget)
+	setDur(&c.GrantLife, DefaultGrantLife)
+	setDur(&c.GrantReport, DefaultGrantReport)
 	if c.AdaptiveBackoff == 0 {
 		c.AdaptiveBackoff = DefaultAdaptiveBackoff
 	}
@@ -145,6 +158,7 @@ func (c Config) validate() error {
 		{"window", c.Window}, {"reservation TTL", c.ReservationTTL}, {"max hold", c.MaxHold},
 		{"state TTL", c.StateTTL}, {"call timeout", c.CallTimeout}, {"probe interval", c.ProbeInterval},
 		{"settle lag", c.SettleLag}, {"adaptive gap", c.AdaptiveGap}, {"adaptive forget", c.AdaptiveForget},
+		{"grant life", c.GrantLife}, {"grant report", c.GrantReport},
 	} {
 		if d.v < time.Millisecond {
 			bad("limits: %s must be at least 1ms, got %s", d.name, d.v)
@@ -171,6 +185,12 @@ func (c Config) validate() error {
 	}
 	if !(c.AdaptiveBackoff > 0 && c.AdaptiveBackoff < 1) {
 		bad("limits: adaptive backoff must be between 0 and 1, got %v", c.AdaptiveBackoff)
+	}
+	if c.GrantMax < 0 || c.GrantMax > 1<<16 {
+		bad("limits: grant max must be between 0 (off) and 65536, got %d", c.GrantMax)
+	}
+	if c.GrantMax > 0 && c.GrantLife >= c.ReservationTTL {
+		bad("limits: grant life %s must be shorter than the reservation TTL %s", c.GrantLife, c.ReservationTTL)
 	}
 	if c.PurgeBatch < 1 {
 		bad("limits: purge batch must be at least 1, got %d", c.PurgeBatch)

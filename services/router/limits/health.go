@@ -63,6 +63,20 @@ func (l *Limiter) admitLocal(r *Request) (*Admission, error) {
 	return &Admission{l: l, start: time.Now(), loc: la, remaining: la.left, rate: la.rate}, nil
 }
 
+// Prepare loads the script into Redis, so that the first requests of a
+// burst do not each send its source (and time out compiling it). An
+// unreachable Redis is left to the requests, which degrade.
+func (l *Limiter) Prepare(ctx context.Context) {
+	if l.rdb == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*l.cfg.CallTimeout)
+	defer cancel()
+	if err := l.script.Load(cctx, l.rdb).Err(); err != nil {
+		l.log.Warn("limits script not loaded at start", zap.Error(err))
+	}
+}
+
 // Run renews held reservations, releases abandoned admissions, retries
 // queued settlements and probes Redis while degraded, until ctx ends.
 func (l *Limiter) Run(ctx context.Context) error {
@@ -70,10 +84,21 @@ func (l *Limiter) Run(ctx context.Context) error {
 	defer renew.Stop()
 	probe := time.NewTicker(l.cfg.ProbeInterval)
 	defer probe.Stop()
+	report := time.NewTicker(l.cfg.GrantReport)
+	defer report.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			l.bg.Wait()
+			if l.cfg.GrantMax > 0 && l.rdb != nil && !l.degraded.Load() {
+				// Give the fleet back what this router's grants hold.
+				l.reportGrants(context.WithoutCancel(ctx), time.Now(), true)
+			}
 			return nil
+		case <-report.C:
+			if l.cfg.GrantMax > 0 && l.rdb != nil && !l.degraded.Load() {
+				l.reportGrants(ctx, time.Now(), false)
+			}
 		case <-renew.C:
 			l.sweep(ctx)
 		case <-probe.C:
@@ -99,6 +124,10 @@ func (l *Limiter) sweep(ctx context.Context) {
 		}
 	}
 	l.liveMu.Unlock()
+	for _, g := range l.grants.held() {
+		byKey[g.keys[1]] = append(byKey[g.keys[1]], g.heldMember())
+		keysOf[g.keys[1]] = g.keys
+	}
 	for _, a := range abandoned {
 		l.m.abandoned.Inc()
 		a.Release(ctx)

@@ -62,6 +62,9 @@ func testPrefix(t testing.TB, c *redis.Client) string {
 	return p
 }
 
+// noGrants as Config.GrantMax turns grants off in newTestLimiter.
+const noGrants = -1
+
 type testLimiter struct {
 	*Limiter
 	reg *prometheus.Registry
@@ -75,6 +78,17 @@ func newTestLimiter(t testing.TB, cfg Config, c redis.UniversalClient, run bool)
 		// The machine may be busy (and -race slow); tests of timeouts set
 		// their own.
 		cfg.CallTimeout = 2 * time.Second
+	}
+	// Routers run with grants (DefaultGrantMax), so tests do too unless
+	// they ask for request-by-request admission (noGrants).
+	switch {
+	case cfg.GrantMax == noGrants:
+		cfg.GrantMax = 0
+	case cfg.GrantMax == 0:
+		cfg.GrantMax = DefaultGrantMax
+		if cfg.ReservationTTL != 0 && cfg.GrantLife == 0 {
+			cfg.GrantLife = min(DefaultGrantLife, cfg.ReservationTTL/3)
+		}
 	}
 	reg := prometheus.NewRegistry()
 	d := Deps{Logger: zaptest.NewLogger(t), Registry: reg}

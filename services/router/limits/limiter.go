@@ -52,6 +52,10 @@ type Limiter struct {
 
 	pendingMu sync.Mutex
 	pending   []settlement
+
+	grants grants
+	// bg counts the goroutines asking for grants.
+	bg sync.WaitGroup
 }
 
 // New builds a limiter; call Run to renew reservations and to recover
@@ -79,6 +83,7 @@ func New(cfg Config, d Deps) (*Limiter, error) {
 		m:        newMetrics(d.Registry),
 		idPrefix: hex.EncodeToString(rnd[:]),
 		live:     make(map[*Admission]struct{}),
+		grants:   grants{slots: make(map[grantKey]*grantSlot)},
 	}
 	lease := cfg.Lease
 	if d.Redis == nil {
@@ -108,6 +113,14 @@ func (l *Limiter) Admit(ctx context.Context, r Request) (*Admission, error) {
 		return nil, nil
 	}
 	if l.rdb != nil && !l.degraded.Load() {
+		if l.cfg.GrantMax > 0 {
+			if a := l.fromGrant(&r, time.Now()); a != nil {
+				l.m.admitted.Inc()
+				l.m.grantAdmitted.Inc()
+				l.hold(a)
+				return a, nil
+			}
+		}
 		a, err := l.admitShared(ctx, &r)
 		var ref *Refusal
 		switch {
@@ -148,8 +161,30 @@ func (l *Limiter) nextID() string {
 	return l.idPrefix + strconv.FormatUint(l.seq.Add(1), 36)
 }
 
-// admitShared runs the script once.
+// admitShared runs the script once; it may bring the key a grant.
 func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, error) {
+	ask, slot := l.grantAsk(r)
+	res, keys, m, err := l.runAdmit(ctx, r, ask, 1)
+	if err != nil {
+		if slot != nil {
+			l.grantDone(slot, nil)
+		}
+		return nil, err
+	}
+	a, err := l.readAdmit(res, r, keys, m)
+	if slot != nil {
+		var g *grant
+		if err == nil {
+			g = l.readGrant(res, r, keys, m)
+		}
+		l.grantDone(slot, g)
+	}
+	return a, err
+}
+
+// runAdmit runs op 'a': one is 1 to admit r, 0 to ask for a grant only;
+// ask is the grant's size in requests (0: none).
+func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) (res []any, keys []string, m string, err error) {
 	var resT, resU int64
 	if r.TokenQuota.Limited {
 		resT = r.Reserve
@@ -157,10 +192,11 @@ func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, erro
 	if r.UserQuota.Limited {
 		resU = r.Reserve
 	}
-	keys := userKeys(l.cfg.KeyPrefix, r.User)
-	m := member(l.nextID(), r, resT, resU)
+	keys = userKeys(l.cfg.KeyPrefix, r.User)
+	id := l.nextID()
+	m = member(id, r, resT, resU)
 
-	b := make([]byte, 0, 192)
+	b := make([]byte, 0, 200)
 	for _, v := range [...]int64{
 		l.cfg.Window.Milliseconds(), l.cfg.ReservationTTL.Milliseconds(), l.cfg.StateTTL.Milliseconds(),
 		int64(l.cfg.PurgeBatch), r.EstTokens, r.Revision,
@@ -184,21 +220,26 @@ func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, erro
 			b = append(b, ' ')
 		}
 	}
+	for _, v := range [...]int64{ask, one, grantShare} {
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, ' ')
+	}
 
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
 	start := time.Now()
-	res, err := l.script.Run(cctx, l.rdb, keys, "a", m, string(b)).Slice()
+	res, err = l.script.Run(cctx, l.rdb, keys, "a", m, string(b[:len(b)-1]), id+"g").Slice()
 	cancel()
 	l.m.redisSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		l.m.redisErrors.Inc()
-		if !isReply(err) {
+		if !isReply(err) && one == 1 {
 			// The script may have run: release what it would have held.
+			// A grant it may have made expires with the reservation TTL.
 			l.enqueue(settlement{keys: keys, member: m, first: false})
 		}
-		return nil, err
+		return nil, nil, "", err
 	}
-	return l.readAdmit(res, r, keys, m)
+	return res, keys, m, nil
 }
 
 // errBadReply marks a script reply the limiter cannot read.

@@ -22,6 +22,7 @@ type metrics struct {
 	decreases      *prometheus.CounterVec
 
 	admitted, channelAdmitted prometheus.Counter
+	grants, grantAdmitted     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -59,7 +60,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Name: "burncloud_limits_channel_limit_decreases_total",
 		Help: "Cuts of a channel's learned concurrency, by congestion signal: status_429 or headers (the provider's budget nearly spent).",
 	}, []string{"channel", "signal"})
-	reg.MustRegister(m.degraded, m.decisions, m.redisSeconds, m.redisErrors, m.pending, m.pendingDropped, m.abandoned,
+	m.grants = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "burncloud_limits_grants_total",
+		Help: "Grants Redis gave this router: batches of admissions counted at once for a key far from its limits.",
+	})
+	m.grantAdmitted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "burncloud_limits_grant_admissions_total",
+		Help: "Requests admitted from a grant, without a call to Redis.",
+	})
+	reg.MustRegister(m.grants, m.grantAdmitted, m.degraded, m.decisions, m.redisSeconds, m.redisErrors, m.pending, m.pendingDropped, m.abandoned,
 		m.learned, m.decreases)
 	m.admitted = m.decisions.WithLabelValues(string(limitAll), resultAdmitted)
 	m.channelAdmitted = m.decisions.WithLabelValues(string(limitChannel), resultAdmitted)

@@ -113,10 +113,12 @@ func TestSettledSpendCountsOnceUntilTheSnapshotShowsIt(t *testing.T) {
 			var a, b testLimiter
 			if shared {
 				c := machineRedis(t)
-				cfg := Config{KeyPrefix: testPrefix(t, c)}
+				// Remaining is Redis's view only request by request; from
+				// a grant it is the view when the grant was made.
+				cfg := Config{KeyPrefix: testPrefix(t, c), GrantMax: noGrants}
 				a, b = newTestLimiter(t, cfg, c, false), newTestLimiter(t, cfg, c, false)
 			} else {
-				a = newTestLimiter(t, Config{}, nil, false)
+				a = newTestLimiter(t, Config{GrantMax: noGrants}, nil, false)
 				b = a
 			}
 			ctx := context.Background()

@@ -20,7 +20,9 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- member: id|ccctpm|est|resToken|resUser|t<id>|m<model>
+-- member: id|ccctpm[n]|est|resToken|resUser|t<id>|m<model>
+-- n, after the six flags, is the number of concurrency slots a grant
+-- holds (grants admit many requests; see op 'd'); absent, one.
 local function parse(m)
   local id, mask, est, rt, ru, ts, ms = match(m, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
   if not id then
@@ -31,6 +33,8 @@ local function parse(m)
     scopes = {ts, 'u', ms},
     conc = {c1 == 49, c2 == 49, c3 == 49},
     tpm = {t1 == 49, t2 == 49, t3 == 49},
+    slots = tonumber(string.sub(mask, 7)) or 1,
+    flags = string.sub(mask, 1, 6),
     est = tonumber(est),
     res = {tonumber(rt), tonumber(ru)},
   }
@@ -90,7 +94,7 @@ local function settle(f, removed, record, cost, tokens, win)
     local kind, i = byte(name, -1), kinds[k]
     if kind == 99 then -- c
       out[#out + 1] = name
-      out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - 1, 0))
+      out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - f.slots, 0))
     elseif kind == 119 then -- w
       local n, rc, rp, kc, kp = window(v[k])
       if n == win then
@@ -153,18 +157,22 @@ if op == 'a' then
   -- ARGV[2] member, ARGV[3] numbers:
   -- 1 window 2 ttl 3 stateTTL 4 purge 5 est 6 revision
   -- 7 token quota (-1: none) 8 token used 9 user quota 10 user used
-  -- 11.. rpm tpm conc of the token, the user, the user-model
+  -- 11..19 rpm tpm conc of the token, the user, the user-model
+  -- 20 grant: requests asked for (0: none) 21 self: 1 admits the request,
+  -- 0 asks for a grant only 22 share: a grant takes at most 1/share of
+  -- what any limit has left
+  -- ARGV[4] the grant's id
   local m = ARGV[2]
   local f = parse(m)
-  local a = {match(ARGV[3], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ' ..
-    '(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)')}
-  if not f or #a ~= 19 then
+  local a = {match(ARGV[3], '^' .. string.rep('(%S+) ', 21) .. '(%S+)')}
+  if not f or #a ~= 22 then
     return redis.error_reply('limits: malformed admission')
   end
-  for i = 1, 19 do
+  for i = 1, 22 do
     a[i] = tonumber(a[i])
   end
   local W, est, rev = a[1], a[5], a[6]
+  local grant, one, share = a[20], a[21], a[22]
   local now = now_ms()
   purge(now, a[4])
 
@@ -196,22 +204,14 @@ if op == 'a' then
   local n = math.floor(now / W)
   local elapsed = now - n * W
   local weight = (W - elapsed) / W
-  local out = {}
-  -- The tightest request and token limit after this admission, for the
-  -- x-ratelimit-* headers: limit, remaining, ms until the window counts
-  -- nothing (what is counted now leaves it two windows' ends from now).
-  local rq, tk = {0, 0, 0}, {0, 0, 0}
-  local function tighter(best, limit, count)
-    local left = math.max(math.floor(limit - count), 0)
-    if best[1] == 0 or left < best[2] or (left == best[2] and limit < best[1]) then
-      best[1], best[2], best[3] = limit, left, 2 * W - elapsed
-    end
-  end
+  local floor = math.floor
+  -- First every limit is checked and the grant sized, then counters are
+  -- written: a refusal writes nothing.
+  local win, cc = {}, {}
   for i = 1, 3 do
     local rpm, tpm, conc = a[8 + 3 * i], a[9 + 3 * i], a[10 + 3 * i]
     if rpm > 0 or tpm > 0 then
-      local k = at[i]
-      local sn, rc, rp, kc, kp = window(v[k])
+      local sn, rc, rp, kc, kp = window(v[at[i]])
       if sn ~= n then
         if sn == n - 1 then
           rp, kp = rc, kc
@@ -221,42 +221,38 @@ if op == 'a' then
         rc, kc = 0, 0
       end
       if rpm > 0 then
-        local ms = wait(rp, rc, 1, rpm, W, elapsed, weight)
+        local ms = wait(rp, rc, one, rpm, W, elapsed, weight)
         if ms then
           return {1, 3 * i - 2, ms}
         end
+        grant = math.min(grant, floor((rpm - rp * weight - rc - one) / share))
       end
       if tpm > 0 then
-        local ms = wait(kp, kc, est, tpm, W, elapsed, weight)
+        local ms = wait(kp, kc, one * est, tpm, W, elapsed, weight)
         if ms then
           return {1, 3 * i - 1, ms}
         end
+        if est > 0 then
+          grant = math.min(grant, floor((tpm - kp * weight - kc - one * est) / (share * est)))
+        end
       end
-      out[#out + 1] = names[k]
-      out[#out + 1] = windowValue(n, rc + 1, rp, kc + est, kp)
-      if rpm > 0 then
-        tighter(rq, rpm, rp * weight + rc + 1)
-      end
-      if tpm > 0 then
-        tighter(tk, tpm, kp * weight + kc + est)
-      end
+      win[i] = {rc, rp, kc, kp}
     end
     if conc > 0 then
-      local k = at[3 + i]
-      local cc = tonumber(v[k]) or 0
-      if cc >= conc then
+      local c = tonumber(v[at[3 + i]]) or 0
+      if c + one > conc then
         return {1, 3 * i, 1000}
       end
-      out[#out + 1] = names[k]
-      out[#out + 1] = format('%d', cc + 1)
+      grant = math.min(grant, floor((conc - c - one) / share))
+      cc[i] = c
     end
   end
 
-  local avail = {-1, -1}
+  local q = {}
   for j = 1, 2 do
     if quota[j] >= 0 then
-      local k, U = at[6 + j], used[j]
-      local S, R, B, V = quotaState(v[k])
+      local U = used[j]
+      local S, R, B, V = quotaState(v[at[6 + j]])
       if S == nil or rev > V then
         -- A newer snapshot: S rises to its used (spend the routers did
         -- not see), or restarts from it when it fell (a reset).
@@ -272,23 +268,170 @@ if op == 'a' then
         seen = math.max(seen, U)
       end
       local left = quota[j] - seen - R
-      if f.res[j] > left then
+      if one * f.res[j] > left then
         return {1, 9 + j, format('%d', math.max(left, 0))}
       end
-      avail[j] = left - f.res[j]
-      out[#out + 1] = names[k]
-      out[#out + 1] = quotaValue(S, R + f.res[j], B, V)
+      if f.res[j] > 0 then
+        grant = math.min(grant, floor((left - one * f.res[j]) / (share * f.res[j])))
+      end
+      q[j] = {S, R, B, V, left}
+    end
+  end
+  if grant < 2 then
+    grant = 0
+  end
+  if one == 0 and grant == 0 then
+    return {2}
+  end
+
+  -- The tightest request and token limit after this admission and its
+  -- grant, for the x-ratelimit-* headers: limit, remaining, ms until the
+  -- window counts nothing (what is counted now leaves it two windows'
+  -- ends from now).
+  local rq, tk = {0, 0, 0}, {0, 0, 0}
+  local function tighter(best, limit, count)
+    local left = math.max(floor(limit - count), 0)
+    if best[1] == 0 or left < best[2] or (left == best[2] and limit < best[1]) then
+      best[1], best[2], best[3] = limit, left, 2 * W - elapsed
+    end
+  end
+  local reqs, toks = one + grant, (one + grant) * est
+  local out = {}
+  for i = 1, 3 do
+    local rpm, tpm = a[8 + 3 * i], a[9 + 3 * i]
+    local w = win[i]
+    if w then
+      out[#out + 1] = names[at[i]]
+      out[#out + 1] = windowValue(n, w[1] + reqs, w[2], w[3] + toks, w[4])
+      if rpm > 0 then
+        tighter(rq, rpm, w[2] * weight + w[1] + reqs)
+      end
+      if tpm > 0 then
+        tighter(tk, tpm, w[4] * weight + w[3] + toks)
+      end
+    end
+    if cc[i] then
+      out[#out + 1] = names[at[3 + i]]
+      out[#out + 1] = format('%d', cc[i] + reqs)
+    end
+  end
+  local avail = {-1, -1}
+  for j = 1, 2 do
+    local s = q[j]
+    if s then
+      local res = (one + grant) * f.res[j]
+      avail[j] = s[5] - res
+      out[#out + 1] = names[at[6 + j]]
+      out[#out + 1] = quotaValue(s[1], s[2] + res, s[3], s[4])
     end
   end
 
   if #out > 0 then
     redis.call('HSET', H, unpack(out))
   end
-  redis.call('ZADD', Z, format('%d', now + a[2]), m)
+  local expiry = format('%d', now + a[2])
+  if one == 1 then
+    redis.call('ZADD', Z, expiry, m)
+  end
+  local gm = ''
+  if grant > 0 then
+    gm = format('%s|%s%d|%d|%d|%d|%s|%s', ARGV[4], f.flags, grant, grant * est,
+      grant * f.res[1], grant * f.res[2], scopes[1], scopes[3])
+    redis.call('ZADD', Z, expiry, gm)
+  end
   redis.call('PEXPIRE', H, a[3])
   redis.call('PEXPIRE', Z, a[3])
   return {0, format('%d', n), format('%d', avail[1]), format('%d', avail[2]),
-    rq[1], rq[2], rq[3], tk[1], tk[2], tk[3]}
+    rq[1], rq[2], rq[3], tk[1], tk[2], tk[3], grant, gm}
+end
+
+if op == 'd' then
+  -- A grant's router reports what its requests did and shrinks what the
+  -- grant holds. ARGV[2] the member held, ARGV[3] the member to hold
+  -- instead ('' holds nothing more), ARGV[4] "window cost tokens refund":
+  -- spend to record, the TPM correction (actual tokens minus the estimate
+  -- released) and the requests the grant counted but never admitted.
+  local old = parse(ARGV[2])
+  local new
+  if ARGV[3] ~= '' then
+    new = parse(ARGV[3])
+  end
+  local win, cost, tokens, refund = match(ARGV[4], '^(%S+) (%S+) (%S+) (%S+)$')
+  if not old or (ARGV[3] ~= '' and not new) or not refund then
+    return redis.error_reply('limits: malformed grant report')
+  end
+  win, cost, tokens, refund = tonumber(win), tonumber(cost), tonumber(tokens), tonumber(refund)
+  local score = redis.call('ZSCORE', Z, ARGV[2])
+  if not score then
+    -- Applied before (a retry) when the new member is held; otherwise
+    -- the grant expired and the sweep released it.
+    if new and redis.call('ZSCORE', Z, ARGV[3]) then
+      return 2
+    end
+    return 0
+  end
+  redis.call('ZREM', Z, ARGV[2])
+  local slots = old.slots - ((new and new.slots) or 0)
+  local res = {old.res[1] - ((new and new.res[1]) or 0), old.res[2] - ((new and new.res[2]) or 0)}
+  local names = {}
+  for i = 1, 3 do
+    if old.conc[i] and slots ~= 0 then
+      names[#names + 1] = old.scopes[i] .. ':c'
+    end
+    if refund > 0 or (tokens ~= 0 and old.tpm[i]) then
+      names[#names + 1] = old.scopes[i] .. ':w'
+    end
+  end
+  for j = 1, 2 do
+    if res[j] ~= 0 or cost > 0 then
+      names[#names + 1] = old.scopes[j] .. ':q'
+    end
+  end
+  if #names > 0 then
+    local v = redis.call('HMGET', H, unpack(names))
+    local out = {}
+    for k, name in ipairs(names) do
+      local kind = byte(name, -1)
+      if kind == 99 then -- c
+        out[#out + 1] = name
+        out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - slots, 0))
+      elseif kind == 119 then -- w
+        local n, rc, rp, kc, kp = window(v[k])
+        local dt = 0
+        for i = 1, 3 do
+          if old.tpm[i] and name == old.scopes[i] .. ':w' then
+            dt = tokens
+          end
+        end
+        if n == win then
+          rc, kc = math.max(rc - refund, 0), math.max(kc + dt, 0)
+        elseif n == win + 1 then
+          rp, kp = math.max(rp - refund, 0), math.max(kp + dt, 0)
+        end
+        if n then
+          out[#out + 1] = name
+          out[#out + 1] = windowValue(n, rc, rp, kc, kp)
+        end
+      else -- q
+        local j = 1
+        if name ~= old.scopes[1] .. ':q' then
+          j = 2
+        end
+        local S, R, B, V = quotaState(v[k])
+        if S then
+          out[#out + 1] = name
+          out[#out + 1] = quotaValue(S + cost, math.max(R - res[j], 0), B, V)
+        end
+      end
+    end
+    if #out > 0 then
+      redis.call('HSET', H, unpack(out))
+    end
+  end
+  if new then
+    redis.call('ZADD', Z, score, ARGV[3])
+  end
+  return 1
 end
 
 if op == 'f' then
