@@ -25,6 +25,7 @@ func (p *Publisher) run() {
 	r := p.sp.NewReader()
 	recs := make([]spool.Record, 0, p.cfg.MaxInFlight)
 	var backoff time.Duration
+	batched := false // the last records read came more than one at a time
 	for {
 		if p.failed.Load() || !p.nc.IsConnected() {
 			if !p.waitIdle() {
@@ -51,11 +52,21 @@ func (p *Publisher) run() {
 		if err != nil {
 			p.log.Error("reading the spool", zap.Error(err)) // damaged records were skipped
 		}
+		if len(recs) > 0 {
+			batched = len(recs) > 1
+		}
 		if len(recs) == 0 {
 			// Poll now and then: a NATS outage must be noticed with nothing new to send.
 			t := time.NewTimer(p.cfg.MaxBackoff)
 			select {
 			case <-notify:
+				t.Stop()
+				// Durable already: under load, waiting a moment lets one
+				// write to NATS carry the events of many requests. A lone
+				// event goes at once, while the router is otherwise idle.
+				if batched && !p.sleep(publishLinger) {
+					return
+				}
 			case <-t.C:
 			case <-p.stop:
 				t.Stop()
@@ -108,12 +119,20 @@ func (p *Publisher) fail(err error) {
 	}
 }
 
+// publishLinger is how long durable events gather before they are sent.
+const publishLinger = 5 * time.Millisecond
+
+// ackLinger is how long acknowledgements gather before the spool records
+// them: one ack-file write per batch instead of per event. A batch lost to a
+// crash only republishes its events, which JetStream and billing drop as
+// duplicates.
+const ackLinger = 20 * time.Millisecond
+
 // collect waits for acknowledgements in publish order and removes the
 // acknowledged records from the spool in batches.
 func (p *Publisher) collect() {
 	defer close(p.collectorDone)
 	acks := make([]uint64, 0, ackBatch)
-	settled := 0
 	flush := func() {
 		if len(acks) > 0 {
 			if err := p.sp.Ack(acks...); err != nil {
@@ -121,18 +140,23 @@ func (p *Publisher) collect() {
 			}
 			acks = acks[:0]
 		}
-		for ; settled > 0; settled-- {
-			<-p.slots
-		}
 	}
 	defer flush()
+	linger := time.NewTimer(ackLinger)
+	linger.Stop()
+	armed := false
 	for {
 		var f inflight
 		select {
 		case f = <-p.futs:
+		case <-linger.C:
+			armed = false
+			flush()
+			continue
 		case <-p.stop:
 			return
 		}
+		failed := false
 		select {
 		case ack := <-f.fut.Ok():
 			result := resultStored
@@ -145,14 +169,20 @@ func (p *Publisher) collect() {
 			p.acks.Add(1)
 		case err := <-f.fut.Err():
 			p.fail(err)
+			failed = true
 		case <-p.stop:
 			return
 		}
 		p.m.inFlight.Dec()
-		settled++
-		if len(acks) >= ackBatch || len(p.futs) == 0 {
+		if failed || len(acks) >= ackBatch {
+			// Before a rewind re-reads the spool, what was acknowledged
+			// is recorded, so it is not sent twice.
 			flush()
+		} else if len(acks) > 0 && !armed {
+			linger.Reset(ackLinger)
+			armed = true
 		}
+		<-p.slots
 	}
 }
 

@@ -68,17 +68,16 @@ func (s *Spool) writeAcks(g *segment) error {
 	if g.deleted {
 		return nil
 	}
-	// Opened per batch of acks so that the open files stay one per segment.
-	f, err := os.OpenFile(g.ackPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+	// Kept open: segments are few (MaxBytes / MaxSegmentBytes), acks many.
+	if g.ackF == nil {
+		f, err := os.OpenFile(g.ackPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		g.ackF = f
 	}
 	g.ackDirty = true
-	_, err = f.Write(buf)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := g.ackF.Write(buf); err != nil {
 		return fmt.Errorf("spool: write %s: %w", g.ackPath, err)
 	}
 	return nil
@@ -131,6 +130,10 @@ func (s *Spool) collectLocked() {
 		s.fileMu.Unlock()
 		if f != nil {
 			_ = f.Close()
+		}
+		if g.ackF != nil {
+			_ = g.ackF.Close()
+			g.ackF = nil
 		}
 		removeSegmentFiles(g)
 	}

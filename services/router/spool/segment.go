@@ -47,10 +47,12 @@ type segment struct {
 	// f is shared: the writer appends with WriteAt while it is active,
 	// readers ReadAt under Spool.fileMu; closed when the segment is deleted.
 	f *os.File
-	// ackBuf and ackDirty (acks written since open, not fsynced) belong to
-	// Spool.ackMu.
+	// ackBuf, ackDirty (acks written since open, not fsynced) and ackF
+	// belong to Spool.ackMu.
 	ackBuf   []byte
 	ackDirty bool
+	// ackF is the open ack file, closed with the segment.
+	ackF *os.File
 
 	// Under Spool.mu.
 	size    int64  // durable bytes, header included

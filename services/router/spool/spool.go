@@ -394,7 +394,14 @@ func (s *Spool) closeFiles() error {
 	s.mu.Unlock()
 	var errs []error
 	for _, g := range segs {
-		if g.ackDirty {
+		if g.ackF != nil {
+			if g.ackDirty {
+				errs = append(errs, g.ackF.Sync())
+				g.ackDirty = false
+			}
+			errs = append(errs, g.ackF.Close())
+			g.ackF = nil
+		} else if g.ackDirty {
 			errs = append(errs, syncFile(g.ackPath))
 			g.ackDirty = false
 		}
