@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -42,6 +43,20 @@ func NewLogger(level string, w io.Writer, console bool) (*zap.Logger, error) {
 	// Stack traces only for programming errors: an upstream failing is an
 	// error worth logging but not worth a trace on every line.
 	return zap.New(core, zap.AddCaller(), zap.ErrorOutput(out), zap.AddStacktrace(zapcore.DPanicLevel)), nil
+}
+
+// NewBufferedLogger is NewLogger writing through a buffer of 256 KiB that
+// is flushed every interval, when full, and by stop (call it before exit).
+// A service that logs every request then makes one write per interval
+// instead of one per line; lines of the last interval are lost if the
+// process is killed.
+func NewBufferedLogger(level string, w io.Writer, console bool, interval time.Duration) (logger *zap.Logger, stop func() error, err error) {
+	ws := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(w), Size: 256 << 10, FlushInterval: interval}
+	logger, err = NewLogger(level, ws, console)
+	if err != nil {
+		return nil, nil, err
+	}
+	return logger, ws.Stop, nil
 }
 
 // IsTerminal reports whether f is an interactive terminal.

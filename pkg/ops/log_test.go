@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -114,5 +116,44 @@ func TestIsTerminal(t *testing.T) {
 	t.Cleanup(func() { null.Close() })
 	if IsTerminal(null) {
 		t.Error("the null device is a character device but not a terminal")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the flusher goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestBufferedLoggerWritesOnFlush(t *testing.T) {
+	var out syncBuffer
+	logger, stop, err := NewBufferedLogger("info", &out, false, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("request", zap.String("request_id", "r1"))
+	if out.String() != "" {
+		t.Fatalf("written before a flush: %q", out.String())
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"request_id":"r1"`) {
+		t.Fatalf("after stop: %q", out.String())
+	}
+	if _, _, err := NewBufferedLogger("loud", &out, false, time.Second); !errors.Is(err, ErrLogLevel) {
+		t.Fatalf("bad level: %v", err)
 	}
 }

@@ -24,6 +24,8 @@ type Config struct {
 	Secret        string
 	NATSURL       string
 	SpoolDir      string
+	// SpoolSyncInterval: 0 fsyncs every group commit.
+	SpoolSyncInterval time.Duration
 	// SnapshotCache is the sealed copy of the last good snapshot.
 	SnapshotCache         string
 	AllowPrivateUpstreams bool
@@ -89,7 +91,10 @@ const (
 	DefaultMaxResponseBytes = 64 << 20
 	DefaultMaxEventBytes    = 4 << 20
 	DefaultMaxAttempts      = 3
-	DefaultConnectTimeout   = 10 * time.Second
+	// A router crash loses no written event; JetStream itself fsyncs
+	// every two minutes by default (decision 0012).
+	DefaultSpoolSyncInterval = 100 * time.Millisecond
+	DefaultConnectTimeout    = 10 * time.Second
 	// Non-streamed answers of reasoning models arrive whole after minutes.
 	DefaultFirstByteTimeout = 10 * time.Minute
 	DefaultIdleTimeout      = 2 * time.Minute
@@ -109,6 +114,8 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 	s.String(&c.Secret, "secret", "BURNCLOUD_SECRET", "", "deployment master secret", config.Required, config.Secret)
 	s.URL(&c.NATSURL, "nats-url", "BURNCLOUD_NATS_URL", "nats://127.0.0.1:4222", "NATS URL for usage events", config.Schemes("nats", "tls"))
 	s.String(&c.SpoolDir, "spool-dir", "BURNCLOUD_SPOOL_DIR", filepath.Join(".burncloud", "spool"), "directory of the usage-event spool")
+	s.Duration(&c.SpoolSyncInterval, "spool-sync-interval", "BURNCLOUD_SPOOL_SYNC_INTERVAL", DefaultSpoolSyncInterval,
+		"how often the spool fsyncs what it wrote (a process crash loses nothing; a machine crash at most this much); 0 fsyncs every group commit")
 	s.String(&c.SnapshotCache, "snapshot-cache", "BURNCLOUD_SNAPSHOT_CACHE", filepath.Join(".burncloud", "router-snapshot.bin"),
 		"file holding the last good snapshot, sealed; empty disables it")
 	s.Bool(&c.AllowPrivateUpstreams, "allow-private-upstreams", "BURNCLOUD_ALLOW_PRIVATE_UPSTREAMS", false,
@@ -222,6 +229,9 @@ func (c Config) validate() error {
 	}
 	if c.LimitsReservationTTL < time.Millisecond || c.LimitsReservationTTL > limits.DefaultStateTTL {
 		bad("BURNCLOUD_LIMITS_RESERVATION_TTL", "limits-reservation-ttl", "must be between 1ms and 24h")
+	}
+	if c.SpoolSyncInterval < 0 || c.SpoolSyncInterval > time.Minute {
+		bad("BURNCLOUD_SPOOL_SYNC_INTERVAL", "spool-sync-interval", "must be between 0 (every commit) and 1m")
 	}
 	if c.LimitsCallTimeout < time.Millisecond || c.LimitsCallTimeout > 10*time.Second {
 		bad("BURNCLOUD_LIMITS_CALL_TIMEOUT", "limits-call-timeout", "must be between 1ms and 10s")

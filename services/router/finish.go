@@ -48,7 +48,7 @@ func (c *call) finish(w http.ResponseWriter, r *http.Request, err error) {
 		if c.unauth != "" {
 			c.s.m.unauth.WithLabelValues(c.unauth).Inc()
 		}
-		c.s.log.Info("request", zap.String("request_id", c.id), zap.String("operation", c.op.name),
+		c.s.reqLog.Info("request", zap.String("request_id", c.id), zap.String("operation", c.op.name),
 			zap.Int("status", c.status), zap.String("error_class", c.class), zap.String("client_ip", clientIP(r)),
 			zap.Duration("latency", latency))
 		return
@@ -202,7 +202,7 @@ func (c *call) log(r *http.Request, latency time.Duration) {
 	if c.channel != nil {
 		channel = c.channel.Name
 	}
-	c.s.log.Info("request",
+	c.s.reqLog.Info("request",
 		zap.String("request_id", c.id),
 		zap.String("operation", c.op.name),
 		zap.Int("status", c.status),

@@ -53,8 +53,11 @@ type Deps struct {
 
 // Server serves the LLM APIs of one router.
 type Server struct {
-	cfg       Config
-	log       *zap.Logger
+	cfg Config
+	log *zap.Logger
+	// reqLog writes the one line per request; its caller is always the
+	// same, so it is not looked up.
+	reqLog    *zap.Logger
 	keys      *secrets.Keyring
 	store     *snapshot.Store
 	health    *ops.Health
@@ -84,6 +87,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.log == nil {
 		s.log = zap.NewNop()
 	}
+	s.reqLog = s.log.WithOptions(zap.WithCaller(false))
 	if s.reg == nil {
 		s.reg = ops.NewRegistry()
 	}

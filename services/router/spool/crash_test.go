@@ -17,6 +17,9 @@ import (
 // kills with SIGKILL.
 const crashChildEnv = "BURNCLOUD_TEST_SPOOL_CRASH_DIR"
 
+// crashSyncEnv is the child spool's SyncInterval.
+const crashSyncEnv = "BURNCLOUD_TEST_SPOOL_CRASH_SYNC"
+
 const (
 	crashSegmentBytes = 32 << 10
 	crashMaxBytes     = 1000 * crashSegmentBytes
@@ -26,7 +29,12 @@ const (
 // another reads what is durable, acknowledges every id divisible by 3 and
 // reports "ok N": ids up to N are durable and their acks written.
 func crashChild(dir string) {
-	s, err := Open(Options{Dir: dir, MaxSegmentBytes: crashSegmentBytes, MaxRecordBytes: 64, MaxBytes: crashMaxBytes})
+	sync, err := time.ParseDuration(os.Getenv(crashSyncEnv))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	s, err := Open(Options{Dir: dir, MaxSegmentBytes: crashSegmentBytes, MaxRecordBytes: 64, MaxBytes: crashMaxBytes, SyncInterval: sync})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -81,9 +89,17 @@ func TestCrashKill9(t *testing.T) {
 		crashChild(dir)
 		return
 	}
+	// A killed process loses nothing written, whether or not it was
+	// fsynced yet: the page cache outlives it.
+	for _, sync := range []string{"0s", "100ms"} {
+		t.Run("sync interval "+sync, func(t *testing.T) { crashKill9(t, sync) })
+	}
+}
+
+func crashKill9(t *testing.T, sync string) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKill9$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashSyncEnv+"="+sync)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

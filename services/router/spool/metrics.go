@@ -60,7 +60,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "burncloud_router_spool_fsync_duration_seconds",
-			Help:    "Time to write and fsync one group commit.",
+			Help:    "Time to write and fsync one group commit, or to fsync what was written since the last sync (sync interval set).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
 		commitSize: prometheus.NewHistogram(prometheus.HistogramOpts{

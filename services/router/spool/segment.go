@@ -53,6 +53,8 @@ type segment struct {
 	ackDirty bool
 	// ackF is the open ack file, closed with the segment.
 	ackF *os.File
+	// unsynced: written since the last fsync (SyncInterval > 0); writer only.
+	unsynced bool
 
 	// Under Spool.mu.
 	size    int64  // durable bytes, header included

@@ -66,7 +66,12 @@ type Options struct {
 	// MaxMemoryBytes bounds records accepted but not yet written. Beyond it
 	// Append drops the record with ErrFull rather than block its caller.
 	MaxMemoryBytes int64
-	Logger         *zap.Logger
+	// SyncInterval, when positive, fsyncs written records at most this
+	// often instead of on every group commit: a record is readable (and
+	// survives the process) once written, and survives the machine once
+	// synced. Zero fsyncs every commit.
+	SyncInterval time.Duration
+	Logger       *zap.Logger
 	// Metrics may be shared by successive spools; nil: unregistered ones.
 	Metrics *Metrics
 }
@@ -99,6 +104,9 @@ func (o Options) Validate() error {
 	var errs []error
 	if o.Dir == "" {
 		errs = append(errs, fmt.Errorf("%w: directory is empty", ErrOptions))
+	}
+	if o.SyncInterval < 0 || o.SyncInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("%w: sync interval %s not in 0..1m", ErrOptions, o.SyncInterval))
 	}
 	if o.MaxRecordBytes < 1 || o.MaxRecordBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("%w: max record bytes %d not in 1..1GiB", ErrOptions, o.MaxRecordBytes))
@@ -152,6 +160,10 @@ type Spool struct {
 	commits     uint64
 	dropped     atomic.Uint64
 	lastDropLog atomic.Int64
+
+	// unsynced segments and lastSync belong to the writer (SyncInterval).
+	unsynced []*segment
+	lastSync time.Time
 
 	wake       chan struct{}
 	closeCh    chan struct{}

@@ -46,6 +46,9 @@ func (s *Spool) run() {
 			if res == drained {
 				res, err = s.drain()
 			}
+			if len(s.unsynced) > 0 {
+				s.syncNow()
+			}
 			s.finish(res, err)
 			return
 		}
@@ -62,6 +65,9 @@ func (s *Spool) run() {
 			continue
 		}
 		backoff = 0
+		if sw := s.syncDue(time.Now()); sw > 0 && (wait <= 0 || sw < wait) {
+			wait = sw
+		}
 		var rollTimer *time.Timer
 		var rollC <-chan time.Time
 		if wait > 0 {
@@ -77,6 +83,62 @@ func (s *Spool) run() {
 			rollTimer.Stop()
 		}
 	}
+}
+
+// syncDue fsyncs the segments written since the last sync once
+// SyncInterval has passed, and returns how long until the next is due (0:
+// nothing waits). Writer only.
+func (s *Spool) syncDue(now time.Time) time.Duration {
+	if len(s.unsynced) == 0 {
+		return 0
+	}
+	if left := s.opts.SyncInterval - now.Sub(s.lastSync); left > 0 && !s.closingOrSealed() {
+		return left
+	}
+	s.syncNow()
+	return 0
+}
+
+// closingOrSealed: a sealed segment or a closing spool is synced at once.
+func (s *Spool) closingOrSealed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return true
+	}
+	for _, g := range s.unsynced {
+		if g.sealed {
+			return true
+		}
+	}
+	return false
+}
+
+// syncNow fsyncs every segment written since the last sync. Writer only;
+// a segment deleted meanwhile (fully acknowledged) needs none.
+func (s *Spool) syncNow() {
+	start := time.Now()
+	for _, g := range s.unsynced {
+		if !g.unsynced {
+			continue
+		}
+		g.unsynced = false
+		s.fileMu.Lock()
+		f := g.f
+		var err error
+		if f != nil {
+			err = f.Sync()
+		}
+		s.fileMu.Unlock()
+		if err != nil {
+			s.m.writeErrors.Inc()
+			s.log.Error("spool fsync failed", zap.String("file", g.path), zap.Error(err))
+		}
+	}
+	clear(s.unsynced)
+	s.unsynced = s.unsynced[:0]
+	s.lastSync = time.Now()
+	s.m.fsync.Observe(time.Since(start).Seconds())
 }
 
 // finish runs once Close was called and the last drain is done.
@@ -220,9 +282,14 @@ func (s *Spool) writeFrames(buf []byte) (int, error) {
 		start := time.Now()
 		_, err := g.f.WriteAt(buf[off:end], g.size)
 		if err == nil {
-			err = g.f.Sync()
+			if s.opts.SyncInterval > 0 {
+				g.unsynced = true
+				s.unsynced = append(s.unsynced, g)
+			} else {
+				err = g.f.Sync()
+				s.m.fsync.Observe(time.Since(start).Seconds())
+			}
 		}
-		s.m.fsync.Observe(time.Since(start).Seconds())
 		if err != nil {
 			s.abandon(g, err)
 			return off, fmt.Errorf("spool: write %s: %w", g.path, err)

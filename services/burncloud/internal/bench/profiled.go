@@ -31,11 +31,11 @@ func RunProfiledRouter(ctx context.Context, args []string, env config.Lookup, lo
 	if !ok || addr == "" {
 		return fmt.Errorf("%w: %s is not set", ErrConfig, pprofAddrEnv)
 	}
-	logger, err := ops.NewLogger(cfg.LogLevel, logOut, false)
+	logger, stopLog, err := ops.NewBufferedLogger(cfg.LogLevel, logOut, false, time.Second)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = logger.Sync() }()
+	defer func() { _ = stopLog() }()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -25,16 +26,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	logger, err := ops.NewLogger(cfg.LogLevel, os.Stderr, ops.IsTerminal(os.Stderr))
+	// One line per request: buffered, written once a second.
+	logger, stopLog, err := ops.NewBufferedLogger(cfg.LogLevel, os.Stderr, ops.IsTerminal(os.Stderr), time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	defer func() { _ = logger.Sync() }()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := router.Run(ctx, cfg, logger); err != nil {
+	err = router.Run(ctx, cfg, logger)
+	stop()
+	if err != nil {
 		logger.Error("router stopped", zap.Error(err))
+	}
+	_ = stopLog()
+	if err != nil {
 		os.Exit(1)
 	}
 }
