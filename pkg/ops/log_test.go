@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -119,41 +118,35 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the flusher goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestBufferedLoggerWritesOnFlush(t *testing.T) {
-	var out syncBuffer
-	logger, stop, err := NewBufferedLogger("info", &out, false, time.Hour)
+	// A file: the flusher goroutine may write while the test reads.
+	out, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = out.Close() })
+	written := func() string {
+		b, err := os.ReadFile(out.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	logger, stop, err := NewBufferedLogger("info", out, false, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger.Info("request", zap.String("request_id", "r1"))
-	if out.String() != "" {
-		t.Fatalf("written before a flush: %q", out.String())
+	if got := written(); got != "" {
+		t.Fatalf("written before a flush: %q", got)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), `"request_id":"r1"`) {
-		t.Fatalf("after stop: %q", out.String())
+	if got := written(); !strings.Contains(got, `"request_id":"r1"`) {
+		t.Fatalf("after stop: %q", got)
 	}
-	if _, _, err := NewBufferedLogger("loud", &out, false, time.Second); !errors.Is(err, ErrLogLevel) {
+	if _, _, err := NewBufferedLogger("loud", out, false, time.Second); !errors.Is(err, ErrLogLevel) {
 		t.Fatalf("bad level: %v", err)
 	}
 }

@@ -162,10 +162,6 @@ func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
 		RateFallback: fallback, ConcurrencyFallback: fallback, QuotaFallback: fallback,
 		GrantMax: cfg.LimitsGrantMax, CallTimeout: cfg.LimitsCallTimeout,
 	}
-	if cfg.LimitsGrantMax > 0 && cfg.LimitsReservationTTL <= limits.DefaultGrantLife {
-		// A grant must retire well before its reservation could expire.
-		lc.GrantLife = max(cfg.LimitsReservationTTL/3, time.Millisecond)
-	}
 	if cfg.TotalTimeout > 0 {
 		lc.MaxHold = cfg.TotalTimeout + time.Minute
 	}

@@ -69,6 +69,7 @@ type Config struct {
 	// turns grants off (grant.go).
 	GrantMax int
 	// GrantLife retires a grant: what it did not admit by then goes back.
+	// Default: DefaultGrantLife, or a third of ReservationTTL if shorter.
 	GrantLife time.Duration
 	// GrantReport is how often finished requests of grants are reported
 	// to Redis.
@@ -119,7 +120,10 @@ func (c Config) withDefaults() Config {
 	setDur(&c.SettleLag, DefaultSettleLag)
 	setDur(&c.AdaptiveGap, DefaultAdaptiveGap)
 	setDur(&c.AdaptiveForget, DefaultAdaptiveForget)
-	setDur(&c.GrantLife, DefaultGrantLife)
+	if c.GrantLife == 0 {
+		// A grant retires well before its reservation could expire.
+		c.GrantLife = max(min(DefaultGrantLife, c.ReservationTTL/3), time.Millisecond)
+	}
 	setDur(&c.GrantReport, DefaultGrantReport)
 	if c.AdaptiveBackoff == 0 {
 		c.AdaptiveBackoff = DefaultAdaptiveBackoff

@@ -43,6 +43,9 @@ type grantTerms struct {
 	tq, uq           Quota
 }
 
+// reserves reports whether a request under t holds a reservation.
+func (t *grantTerms) reserves() bool { return t.tq.Limited || t.uq.Limited }
+
 func termsOf(r *Request) grantTerms {
 	t := grantTerms{tok: r.TokenLimits, user: r.UserLimits, model: r.ModelLimits, tq: r.TokenQuota, uq: r.UserQuota}
 	t.tq.Used, t.uq.Used = 0, 0
@@ -63,13 +66,10 @@ type grantSlot struct {
 type grant struct {
 	keys  []string
 	id    string
-	flags string // the member's six limit flags
-	tail  string // "|t<token>|m<model>"
+	key   grantKey
 	win   int64
 	born  time.Time
 	terms grantTerms
-	resT  bool // the token level holds a reservation
-	resU  bool
 	n     int64 // requests
 	k     int64 // estimated tokens
 	q     int64 // nano-USD reserved at each limited level
@@ -128,8 +128,9 @@ func (gs *grants) retire(g *grant) {
 	gs.mu.Unlock()
 }
 
-// fromGrant admits r from its key's grant; nil when the grant cannot.
-func (l *Limiter) fromGrant(r *Request, now time.Time) *Admission {
+// fromGrant admits r from its key's grant. When the grant cannot, the
+// admission is nil and the key's slot goes with r to Redis (admitShared).
+func (l *Limiter) fromGrant(r *Request, now time.Time) (*Admission, *grantSlot) {
 	key := grantKey{token: r.TokenID, model: r.Model}
 	s := l.grants.slot(key)
 	s.mu.Lock()
@@ -137,27 +138,27 @@ func (l *Limiter) fromGrant(r *Request, now time.Time) *Admission {
 	g := s.cur
 	if g == nil {
 		s.mu.Unlock()
-		return nil
+		return nil, s
 	}
 	age := now.Sub(g.born)
 	if age >= l.cfg.GrantLife || g.terms != termsOf(r) {
 		s.cur = nil
 		s.mu.Unlock()
 		l.grants.retire(g)
-		return nil
+		return nil, s
 	}
-	res := r.Reserve
+	var res int64
+	if g.terms.reserves() {
+		res = r.Reserve
+	}
 	g.mu.Lock()
-	if g.used >= g.n || g.estUsed+r.EstTokens > g.k || ((g.resT || g.resU) && g.resUsed+res > g.q) || g.lost {
+	if g.used >= g.n || g.estUsed+r.EstTokens > g.k || g.resUsed+res > g.q || g.lost {
 		g.mu.Unlock()
 		s.mu.Unlock()
-		return nil
+		return nil, s
 	}
 	g.used++
 	g.estUsed += r.EstTokens
-	if !g.resT && !g.resU {
-		res = 0
-	}
 	g.resUsed += res
 	a := &Admission{l: l, start: now, g: g, gEst: r.EstTokens, gRes: res, rate: g.rate}
 	if a.rate.Requests.Limit > 0 {
@@ -183,20 +184,20 @@ func (l *Limiter) fromGrant(r *Request, now time.Time) *Admission {
 		s.asking = true
 		s.mu.Unlock()
 		l.bg.Add(1)
-		go l.refill(key, s, *r)
-		return a
+		go l.refill(s, *r)
+		return a, nil
 	}
 	s.mu.Unlock()
-	return a
+	return a, nil
 }
 
-// grantAsk is what an admission that goes to Redis asks for; 0 when the
-// key's next grant is already on its way.
-func (l *Limiter) grantAsk(r *Request) (int64, *grantSlot) {
-	if l.cfg.GrantMax <= 0 {
+// grantAsk is what an admission of slot's key that goes to Redis asks
+// for; 0 (and no slot) with grants off or when the key's next grant is
+// already on its way.
+func (l *Limiter) grantAsk(s *grantSlot) (int64, *grantSlot) {
+	if s == nil {
 		return 0, nil
 	}
-	s := l.grants.slot(grantKey{token: r.TokenID, model: r.Model})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.asking || s.gone {
@@ -207,14 +208,14 @@ func (l *Limiter) grantAsk(r *Request) (int64, *grantSlot) {
 }
 
 // refill asks Redis for a grant alone.
-func (l *Limiter) refill(key grantKey, s *grantSlot, r Request) {
+func (l *Limiter) refill(s *grantSlot, r Request) {
 	defer l.bg.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), l.cfg.CallTimeout)
 	defer cancel()
 	s.mu.Lock()
 	ask := s.ask
 	s.mu.Unlock()
-	res, keys, m, err := l.runAdmit(ctx, &r, ask, 0)
+	res, call, err := l.runAdmit(ctx, &r, ask, 0)
 	if err != nil {
 		l.grantDone(s, nil)
 		if !isReply(err) && ctx.Err() == nil {
@@ -222,7 +223,11 @@ func (l *Limiter) refill(key grantKey, s *grantSlot, r Request) {
 		}
 		return
 	}
-	l.grantDone(s, l.readGrant(res, &r, keys, m))
+	var g *grant
+	if rep, err := decodeAdmit(res, &r); err == nil {
+		g = newGrant(rep, &r, call.keys, call.grantID)
+	}
+	l.grantDone(s, g)
 }
 
 // grantDone installs g (nil: none came) as the key's grant.
@@ -244,73 +249,22 @@ func (l *Limiter) grantDone(s *grantSlot, g *grant) {
 	}
 }
 
-// readGrant reads the grant part of an admission reply: {..., size,
-// member}; nil when the script gave none.
-func (l *Limiter) readGrant(res []any, r *Request, keys []string, m string) *grant {
-	if len(res) < 12 {
+// newGrant is the grant an admission reply brought; nil when the script
+// gave none. id is the one runAdmit sent for it.
+func newGrant(rep admitReply, r *Request, keys []string, id string) *grant {
+	if rep.grant <= 0 || rep.grantMember == "" {
 		return nil
 	}
-	n, _ := res[10].(int64)
-	gm := str(res[11])
-	if n <= 0 || gm == "" {
-		return nil
-	}
-	win, err := strconv.ParseInt(str(res[1]), 10, 64)
-	if err != nil {
-		return nil
-	}
-	// The request's member is id|flags|est|rt|ru|t<token>|m<model>.
-	flags, tail, ok := memberParts(m)
-	if !ok {
-		return nil
-	}
+	n := rep.grant
 	g := &grant{
-		keys: keys, id: grantID(gm), flags: flags, tail: tail, win: win, born: time.Now(),
-		terms: termsOf(r), resT: r.TokenQuota.Limited, resU: r.UserQuota.Limited,
-		n: n, k: n * r.EstTokens, q: n * r.Reserve, member: gm,
+		keys: keys, id: id, key: grantKey{token: r.TokenID, model: r.Model}, win: rep.win, born: time.Now(),
+		terms: termsOf(r), n: n, k: n * r.EstTokens, rate: rep.rate, avail: rep.remaining, member: rep.grantMember,
 	}
-	if !g.resT && !g.resU {
-		g.q = 0
+	if g.terms.reserves() {
+		g.q = n * r.Reserve
 	}
 	g.heldN, g.heldK, g.heldQ = g.n, g.k, g.q
-	if len(res) >= 10 {
-		g.rate = RateState{Requests: headroomOf(res[4:7]), Tokens: headroomOf(res[7:10])}
-	}
-	tokLeft, _ := strconv.ParseInt(str(res[2]), 10, 64)
-	userLeft, _ := strconv.ParseInt(str(res[3]), 10, 64)
-	g.avail = remainingOf(tokLeft, userLeft)
 	return g
-}
-
-// memberParts splits an admission member into its flags and its
-// "|t<token>|m<model>" tail.
-func memberParts(m string) (flags, tail string, ok bool) {
-	fields := 0
-	start := 0
-	for i := 0; i < len(m); i++ {
-		if m[i] != '|' {
-			continue
-		}
-		fields++
-		switch fields {
-		case 1:
-			start = i + 1
-		case 2:
-			flags = m[start:i]
-		case 5:
-			return flags, m[i:], len(flags) == 6
-		}
-	}
-	return "", "", false
-}
-
-func grantID(member string) string {
-	for i := 0; i < len(member); i++ {
-		if member[i] == '|' {
-			return member[:i]
-		}
-	}
-	return member
 }
 
 // finish records one of the grant's requests; no I/O.
@@ -326,12 +280,12 @@ func (g *grant) finish(est, res, cost, tokens int64) {
 
 // report is one 'd' call: what a grant's member becomes.
 type report struct {
-	g                     *grant
-	old, new              string
-	n, k, q               int64
-	cost, tokens, refund  int64
-	win, sentTok, sentFee int64
-	final, refunds        bool
+	g                    *grant
+	old, new             string
+	n, k, q              int64 // what new holds
+	cost, tokens, refund int64
+	win                  int64
+	final, refunds       bool
 }
 
 // next computes the grant's report; ok false when nothing changed.
@@ -341,7 +295,7 @@ func (g *grant) next() (report, bool) {
 	if g.lost {
 		return report{}, false
 	}
-	rp := report{g: g, old: g.member, win: g.win, cost: g.cost, sentFee: g.cost, sentTok: g.tokens}
+	rp := report{g: g, old: g.member, win: g.win, cost: g.cost, tokens: g.tokens}
 	if g.retired {
 		rp.n, rp.k, rp.q = g.used-g.fin, g.estUsed-g.estFin, g.resUsed-g.resFin
 		if !g.refunded {
@@ -350,33 +304,20 @@ func (g *grant) next() (report, bool) {
 	} else {
 		rp.n, rp.k, rp.q = g.n-g.fin, g.k-g.estFin, g.q-g.resFin
 	}
-	// TPM counted the estimates the member released; actual tokens
-	// replace them.
-	rp.tokens = g.tokens - (g.heldK - rp.k)
 	if rp.n == g.heldN && rp.k == g.heldK && rp.q == g.heldQ && rp.cost == 0 && rp.tokens == 0 && !rp.refunds {
 		return report{}, false
 	}
 	rp.final = g.retired && rp.n == 0
 	if !rp.final {
-		b := make([]byte, 0, len(g.id)+len(g.tail)+48)
-		b = append(b, g.id...)
-		b = append(b, '.')
-		b = strconv.AppendInt(b, int64(g.gen+1), 10)
-		b = append(b, '|')
-		b = append(b, g.flags...)
-		b = strconv.AppendInt(b, rp.n, 10)
-		b = append(b, '|')
-		b = strconv.AppendInt(b, rp.k, 10)
-		for _, on := range [...]bool{g.resT, g.resU} {
-			b = append(b, '|')
-			if on {
-				b = strconv.AppendInt(b, rp.q, 10)
-			} else {
-				b = append(b, '0')
-			}
+		var rt, ru int64
+		if g.terms.tq.Limited {
+			rt = rp.q
 		}
-		b = append(b, g.tail...)
-		rp.new = string(b)
+		if g.terms.uq.Limited {
+			ru = rp.q
+		}
+		id := g.id + "." + strconv.Itoa(g.gen+1)
+		rp.new = member(id, &g.terms, g.key, rp.n, rp.k, rt, ru)
 	}
 	return rp, true
 }
@@ -393,8 +334,8 @@ func (rp *report) applied(status int64) (done bool) {
 	g.gen++
 	g.member = rp.new
 	g.heldN, g.heldK, g.heldQ = rp.n, rp.k, rp.q
-	g.cost -= rp.sentFee
-	g.tokens -= rp.sentTok
+	g.cost -= rp.cost
+	g.tokens -= rp.tokens
 	if rp.refunds {
 		g.refunded = true
 	}
@@ -450,12 +391,8 @@ func (l *Limiter) reportGrants(ctx context.Context, now time.Time, everything bo
 	case err == nil:
 	case redis.HasErrorPrefix(err, "NOSCRIPT"):
 		_ = l.script.Load(ctx, l.rdb).Err() // the next report goes through
-	case isReply(err):
-		l.m.redisErrors.Inc()
-		l.replyError(err)
 	default:
-		l.m.redisErrors.Inc()
-		l.down(err)
+		l.callFailed(err)
 	}
 }
 

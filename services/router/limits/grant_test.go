@@ -42,6 +42,19 @@ func nums(t testing.TB, v string) []int64 {
 	return out
 }
 
+// admitFinish admits n requests one after the other, each finishing with
+// cost and tokens.
+func admitFinish(t testing.TB, l testLimiter, req Request, n int, cost, tokens int64) {
+	t.Helper()
+	for i := range n {
+		a, err := l.Admit(context.Background(), req)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		a.Finish(context.Background(), cost, tokens)
+	}
+}
+
 func redisCalls(tl testLimiter) uint64 {
 	var n uint64
 	mfs, _ := tl.reg.Gather()
@@ -64,13 +77,7 @@ func TestGrantsAdmitWithoutRedisAndSettleExactly(t *testing.T) {
 	ctx := context.Background()
 	req := benchRequest("gina")
 	const n, cost, tokens = 300, 100, 50
-	for i := range n {
-		a, err := l.Admit(ctx, req)
-		if err != nil {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		a.Finish(ctx, cost, tokens)
-	}
+	admitFinish(t, l, req, n, cost, tokens)
 	l.bg.Wait()
 	calls := redisCalls(l)
 	if calls > n/4 {
@@ -165,13 +172,7 @@ func TestGrantRetiredWhenLimitsChange(t *testing.T) {
 	l := newTestLimiter(t, cfg, c, false)
 	ctx := context.Background()
 	req := benchRequest("ida")
-	for range 3 {
-		a, err := l.Admit(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Finish(ctx, 1, 1)
-	}
+	admitFinish(t, l, req, 3, 1, 1)
 	req.UserLimits.RPM = 1 << 30
 	a, err := l.Admit(ctx, req)
 	if err != nil {
@@ -227,13 +228,7 @@ func TestGrantReportAppliesOnce(t *testing.T) {
 	l := newTestLimiter(t, cfg, c, false)
 	ctx := context.Background()
 	req := benchRequest("kate")
-	for range 3 {
-		a, err := l.Admit(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Finish(ctx, 700, 10)
-	}
+	admitFinish(t, l, req, 3, 700, 10)
 	l.grants.mu.RLock()
 	g := l.grants.slots[grantKey{token: 42, model: "gpt-4o-mini"}].cur
 	l.grants.mu.RUnlock()

@@ -156,14 +156,8 @@ func (l *Limiter) sweep(ctx context.Context) {
 			}
 		}
 	}
-	switch {
-	case err == nil:
-	case isReply(err):
-		l.m.redisErrors.Inc()
-		l.replyError(err)
-	default:
-		l.m.redisErrors.Inc()
-		l.down(err)
+	if err != nil {
+		l.callFailed(err)
 	}
 }
 

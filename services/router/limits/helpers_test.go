@@ -86,9 +86,6 @@ func newTestLimiter(t testing.TB, cfg Config, c redis.UniversalClient, run bool)
 		cfg.GrantMax = 0
 	case cfg.GrantMax == 0:
 		cfg.GrantMax = DefaultGrantMax
-		if cfg.ReservationTTL != 0 && cfg.GrantLife == 0 {
-			cfg.GrantLife = min(DefaultGrantLife, cfg.ReservationTTL/3)
-		}
 	}
 	reg := prometheus.NewRegistry()
 	d := Deps{Logger: zaptest.NewLogger(t), Registry: reg}

@@ -33,28 +33,33 @@ func escapeTag(s string) string {
 
 // member is an admission's entry in the sorted set; it carries what a
 // release must undo, so any router (or the expiry sweep in the script)
-// can release it: id|conc-mask tpm-mask|est|reserved-token|reserved-user|token-scope|model-scope.
-// The model scope is last because a model name may contain '|'.
-func member(id string, r *Request, reserveToken, reserveUser int64) string {
-	b := make([]byte, 0, 64+len(r.Model))
+// can release it: id|conc-mask tpm-mask[slots]|est|reserved-token|reserved-user|token-scope|model-scope.
+// slots, the concurrency slots held, is left out when it is one (a
+// request); a grant holds many (grant.go). The model scope is last because
+// a model name may contain '|'.
+func member(id string, t *grantTerms, k grantKey, slots, est, reserveToken, reserveUser int64) string {
+	b := make([]byte, 0, 72+len(id)+len(k.model))
 	b = append(b, id...)
 	b = append(b, '|')
-	for _, l := range [...]Limits{r.TokenLimits, r.UserLimits, r.ModelLimits} {
+	for _, l := range [...]Limits{t.tok, t.user, t.model} {
 		b = append(b, bit(l.MaxConcurrency > 0))
 	}
-	for _, l := range [...]Limits{r.TokenLimits, r.UserLimits, r.ModelLimits} {
+	for _, l := range [...]Limits{t.tok, t.user, t.model} {
 		b = append(b, bit(l.TPM > 0))
 	}
+	if slots != 1 {
+		b = strconv.AppendInt(b, slots, 10)
+	}
 	b = append(b, '|')
-	b = strconv.AppendInt(b, r.EstTokens, 10)
+	b = strconv.AppendInt(b, est, 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, reserveToken, 10)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, reserveUser, 10)
 	b = append(b, "|t"...)
-	b = strconv.AppendInt(b, r.TokenID, 10)
+	b = strconv.AppendInt(b, k.token, 10)
 	b = append(b, "|m"...)
-	b = append(b, r.Model...)
+	b = append(b, k.model...)
 	return string(b)
 }
 

@@ -113,15 +113,17 @@ func (l *Limiter) Admit(ctx context.Context, r Request) (*Admission, error) {
 		return nil, nil
 	}
 	if l.rdb != nil && !l.degraded.Load() {
+		var slot *grantSlot
 		if l.cfg.GrantMax > 0 {
-			if a := l.fromGrant(&r, time.Now()); a != nil {
+			var a *Admission
+			if a, slot = l.fromGrant(&r, time.Now()); a != nil {
 				l.m.admitted.Inc()
 				l.m.grantAdmitted.Inc()
 				l.hold(a)
 				return a, nil
 			}
 		}
-		a, err := l.admitShared(ctx, &r)
+		a, err := l.admitShared(ctx, &r, slot)
 		var ref *Refusal
 		switch {
 		case err == nil:
@@ -161,30 +163,40 @@ func (l *Limiter) nextID() string {
 	return l.idPrefix + strconv.FormatUint(l.seq.Add(1), 36)
 }
 
-// admitShared runs the script once; it may bring the key a grant.
-func (l *Limiter) admitShared(ctx context.Context, r *Request) (*Admission, error) {
-	ask, slot := l.grantAsk(r)
-	res, keys, m, err := l.runAdmit(ctx, r, ask, 1)
-	if err != nil {
-		if slot != nil {
-			l.grantDone(slot, nil)
-		}
-		return nil, err
+// admitShared runs the script once; it may bring slot's key a grant.
+func (l *Limiter) admitShared(ctx context.Context, r *Request, slot *grantSlot) (*Admission, error) {
+	ask, slot := l.grantAsk(slot)
+	res, call, err := l.runAdmit(ctx, r, ask, 1)
+	var rep admitReply
+	if err == nil {
+		rep, err = decodeAdmit(res, r)
 	}
-	a, err := l.readAdmit(res, r, keys, m)
 	if slot != nil {
 		var g *grant
 		if err == nil {
-			g = l.readGrant(res, r, keys, m)
+			g = newGrant(rep, r, call.keys, call.grantID)
 		}
 		l.grantDone(slot, g)
 	}
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	return &Admission{
+		l: l, start: time.Now(), shared: true, keys: call.keys, member: call.member, win: rep.win,
+		remaining: rep.remaining, rate: rep.rate,
+	}, nil
+}
+
+// admitCall is what one op 'a' sent: the user's keys, the request's
+// member and the id of the grant it may bring.
+type admitCall struct {
+	keys            []string
+	member, grantID string
 }
 
 // runAdmit runs op 'a': one is 1 to admit r, 0 to ask for a grant only;
 // ask is the grant's size in requests (0: none).
-func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) (res []any, keys []string, m string, err error) {
+func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) ([]any, admitCall, error) {
 	var resT, resU int64
 	if r.TokenQuota.Limited {
 		resT = r.Reserve
@@ -192,9 +204,13 @@ func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) (res
 	if r.UserQuota.Limited {
 		resU = r.Reserve
 	}
-	keys = userKeys(l.cfg.KeyPrefix, r.User)
 	id := l.nextID()
-	m = member(id, r, resT, resU)
+	t := termsOf(r)
+	call := admitCall{
+		keys:    userKeys(l.cfg.KeyPrefix, r.User),
+		member:  member(id, &t, grantKey{token: r.TokenID, model: r.Model}, 1, r.EstTokens, resT, resU),
+		grantID: id + "g",
+	}
 
 	b := make([]byte, 0, 200)
 	for _, v := range [...]int64{
@@ -227,7 +243,7 @@ func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) (res
 
 	cctx, cancel := context.WithTimeout(ctx, l.cfg.CallTimeout)
 	start := time.Now()
-	res, err = l.script.Run(cctx, l.rdb, keys, "a", m, string(b[:len(b)-1]), id+"g").Slice()
+	res, err := l.script.Run(cctx, l.rdb, call.keys, "a", call.member, string(b[:len(b)-1]), call.grantID).Slice()
 	cancel()
 	l.m.redisSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -235,28 +251,40 @@ func (l *Limiter) runAdmit(ctx context.Context, r *Request, ask, one int64) (res
 		if !isReply(err) && one == 1 {
 			// The script may have run: release what it would have held.
 			// A grant it may have made expires with the reservation TTL.
-			l.enqueue(settlement{keys: keys, member: m, first: false})
+			l.enqueue(settlement{keys: call.keys, member: call.member, first: false})
 		}
-		return nil, nil, "", err
+		return nil, call, err
 	}
-	return res, keys, m, nil
+	return res, call, nil
 }
 
 // errBadReply marks a script reply the limiter cannot read.
 var errBadReply = errors.New("limits: unexpected script reply")
 
-// readAdmit decodes {0, window, token available, user available, request
-// limit, remaining, reset ms, token limit, remaining, reset ms} or {1, limit
-// code, retry ms | remaining}.
-func (l *Limiter) readAdmit(res []any, r *Request, keys []string, m string) (*Admission, error) {
+// admitReply is an admission the script made.
+type admitReply struct {
+	win       int64
+	remaining int64
+	rate      RateState
+	// grant is the size of the grant that came with it, grantMember its
+	// member in Redis.
+	grant       int64
+	grantMember string
+}
+
+// decodeAdmit decodes {0, window, token available, user available, request
+// limit, remaining, reset ms, token limit, remaining, reset ms, grant size,
+// grant member} or {1, limit code, retry ms | remaining}; a refusal is a
+// *Refusal.
+func decodeAdmit(res []any, r *Request) (admitReply, error) {
 	if len(res) < 3 {
-		return nil, fmt.Errorf("%w: %d values", errBadReply, len(res))
+		return admitReply{}, fmt.Errorf("%w: %d values", errBadReply, len(res))
 	}
 	status, _ := res[0].(int64)
 	if status == 1 {
 		code, _ := res[1].(int64)
 		if code < 1 || int(code) > len(limitCodes) {
-			return nil, fmt.Errorf("%w: refusal code %d", errBadReply, code)
+			return admitReply{}, fmt.Errorf("%w: refusal code %d", errBadReply, code)
 		}
 		ref := &Refusal{Limit: limitCodes[code-1], Max: r.limitOf(int(code - 1))}
 		if ref.isQuota() {
@@ -265,25 +293,26 @@ func (l *Limiter) readAdmit(res []any, r *Request, keys []string, m string) (*Ad
 			ms, _ := res[2].(int64)
 			ref.RetryAfter = time.Duration(ms) * time.Millisecond
 		}
-		return nil, ref
+		return admitReply{}, ref
 	}
 	if len(res) < 4 {
-		return nil, fmt.Errorf("%w: %d values", errBadReply, len(res))
+		return admitReply{}, fmt.Errorf("%w: %d values", errBadReply, len(res))
 	}
 	win, err1 := strconv.ParseInt(str(res[1]), 10, 64)
 	tokLeft, err2 := strconv.ParseInt(str(res[2]), 10, 64)
 	userLeft, err3 := strconv.ParseInt(str(res[3]), 10, 64)
 	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, fmt.Errorf("%w: %w", errBadReply, err)
+		return admitReply{}, fmt.Errorf("%w: %w", errBadReply, err)
 	}
-	a := &Admission{
-		l: l, start: time.Now(), shared: true, keys: keys, member: m, win: win,
-		remaining: remainingOf(tokLeft, userLeft),
-	}
+	rep := admitReply{win: win, remaining: remainingOf(tokLeft, userLeft)}
 	if len(res) >= 10 {
-		a.rate = RateState{Requests: headroomOf(res[4:7]), Tokens: headroomOf(res[7:10])}
+		rep.rate = RateState{Requests: headroomOf(res[4:7]), Tokens: headroomOf(res[7:10])}
 	}
-	return a, nil
+	if len(res) >= 12 {
+		rep.grant, _ = res[10].(int64)
+		rep.grantMember = str(res[11])
+	}
+	return rep, nil
 }
 
 // headroomOf reads {limit, remaining, reset ms} of the script's reply.
@@ -332,6 +361,17 @@ func isReply(err error) bool {
 		}
 	}
 	return true
+}
+
+// callFailed counts a failed Redis call: an error Redis answered with is
+// logged, any other degrades the limiter.
+func (l *Limiter) callFailed(err error) {
+	l.m.redisErrors.Inc()
+	if isReply(err) {
+		l.replyError(err)
+		return
+	}
+	l.down(err)
 }
 
 // replyError logs a script failure at most once per probe interval.

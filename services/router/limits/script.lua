@@ -65,16 +65,17 @@ local function quotaValue(S, R, B, V)
 end
 
 -- settle undoes an admission (when removed) and records its outcome
--- (when record): spend into S, actual tokens into the TPM window.
-local function settle(f, removed, record, cost, tokens, win)
+-- (when record): spend into S, actual tokens into the TPM window; refund
+-- requests counted in RPM but never made leave the window.
+local function settle(f, removed, record, cost, tokens, win, refund)
   local delta = tokens - f.est
   local names, kinds = {}, {}
   for i = 1, 3 do
-    if removed and f.conc[i] then
+    if removed and f.conc[i] and f.slots ~= 0 then
       names[#names + 1] = f.scopes[i] .. ':c'
       kinds[#names] = i
     end
-    if record and delta ~= 0 and f.tpm[i] then
+    if (record and delta ~= 0 and f.tpm[i]) or refund > 0 then
       names[#names + 1] = f.scopes[i] .. ':w'
       kinds[#names] = i
     end
@@ -97,10 +98,14 @@ local function settle(f, removed, record, cost, tokens, win)
       out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - f.slots, 0))
     elseif kind == 119 then -- w
       local n, rc, rp, kc, kp = window(v[k])
+      local d = 0
+      if record and f.tpm[i] then
+        d = delta
+      end
       if n == win then
-        kc = math.max(kc + delta, 0)
+        rc, kc = math.max(rc - refund, 0), math.max(kc + d, 0)
       elseif n == win + 1 then
-        kp = math.max(kp + delta, 0)
+        rp, kp = math.max(rp - refund, 0), math.max(kp + d, 0)
       end
       if n then
         out[#out + 1] = name
@@ -130,7 +135,7 @@ local function purge(now, n)
   for _, m in ipairs(gone) do
     local f = parse(m)
     if f then
-      settle(f, true, false, 0, f.est, 0)
+      settle(f, true, false, 0, f.est, 0, 0)
     end
     redis.call('ZREM', Z, m)
   end
@@ -349,8 +354,8 @@ if op == 'd' then
   -- A grant's router reports what its requests did and shrinks what the
   -- grant holds. ARGV[2] the member held, ARGV[3] the member to hold
   -- instead ('' holds nothing more), ARGV[4] "window cost tokens refund":
-  -- spend to record, the TPM correction (actual tokens minus the estimate
-  -- released) and the requests the grant counted but never admitted.
+  -- spend and actual tokens of the requests finished since the last
+  -- report, and the requests the grant counted but never admitted.
   local old = parse(ARGV[2])
   local new
   if ARGV[3] ~= '' then
@@ -360,7 +365,6 @@ if op == 'd' then
   if not old or (ARGV[3] ~= '' and not new) or not refund then
     return redis.error_reply('limits: malformed grant report')
   end
-  win, cost, tokens, refund = tonumber(win), tonumber(cost), tonumber(tokens), tonumber(refund)
   local score = redis.call('ZSCORE', Z, ARGV[2])
   if not score then
     -- Applied before (a retry) when the new member is held; otherwise
@@ -371,63 +375,15 @@ if op == 'd' then
     return 0
   end
   redis.call('ZREM', Z, ARGV[2])
-  local slots = old.slots - ((new and new.slots) or 0)
-  local res = {old.res[1] - ((new and new.res[1]) or 0), old.res[2] - ((new and new.res[2]) or 0)}
-  local names = {}
-  for i = 1, 3 do
-    if old.conc[i] and slots ~= 0 then
-      names[#names + 1] = old.scopes[i] .. ':c'
-    end
-    if refund > 0 or (tokens ~= 0 and old.tpm[i]) then
-      names[#names + 1] = old.scopes[i] .. ':w'
-    end
-  end
-  for j = 1, 2 do
-    if res[j] ~= 0 or cost > 0 then
-      names[#names + 1] = old.scopes[j] .. ':q'
-    end
-  end
-  if #names > 0 then
-    local v = redis.call('HMGET', H, unpack(names))
-    local out = {}
-    for k, name in ipairs(names) do
-      local kind = byte(name, -1)
-      if kind == 99 then -- c
-        out[#out + 1] = name
-        out[#out + 1] = format('%d', math.max((tonumber(v[k]) or 0) - slots, 0))
-      elseif kind == 119 then -- w
-        local n, rc, rp, kc, kp = window(v[k])
-        local dt = 0
-        for i = 1, 3 do
-          if old.tpm[i] and name == old.scopes[i] .. ':w' then
-            dt = tokens
-          end
-        end
-        if n == win then
-          rc, kc = math.max(rc - refund, 0), math.max(kc + dt, 0)
-        elseif n == win + 1 then
-          rp, kp = math.max(rp - refund, 0), math.max(kp + dt, 0)
-        end
-        if n then
-          out[#out + 1] = name
-          out[#out + 1] = windowValue(n, rc, rp, kc, kp)
-        end
-      else -- q
-        local j = 1
-        if name ~= old.scopes[1] .. ':q' then
-          j = 2
-        end
-        local S, R, B, V = quotaState(v[k])
-        if S then
-          out[#out + 1] = name
-          out[#out + 1] = quotaValue(S + cost, math.max(R - res[j], 0), B, V)
-        end
-      end
-    end
-    if #out > 0 then
-      redis.call('HSET', H, unpack(out))
-    end
-  end
+  -- What the grant stops holding is released like an admission of that
+  -- size, whose estimate the actual tokens replace.
+  local keep = new or {slots = 0, est = 0, res = {0, 0}}
+  local released = {
+    scopes = old.scopes, conc = old.conc, tpm = old.tpm,
+    slots = old.slots - keep.slots, est = old.est - keep.est,
+    res = {old.res[1] - keep.res[1], old.res[2] - keep.res[2]},
+  }
+  settle(released, true, true, tonumber(cost), tonumber(tokens), tonumber(win), tonumber(refund))
   if new then
     redis.call('ZADD', Z, score, ARGV[3])
   end
@@ -444,7 +400,7 @@ if op == 'f' then
   end
   local removed = redis.call('ZREM', Z, m) == 1
   -- A retried settlement whose admission is gone was applied before.
-  settle(f, removed, removed or first == '1', tonumber(ARGV[3]), tonumber(tokens), tonumber(win))
+  settle(f, removed, removed or first == '1', tonumber(ARGV[3]), tonumber(tokens), tonumber(win), 0)
   if removed then
     return 1
   end

@@ -283,8 +283,10 @@ func (s *Spool) writeFrames(buf []byte) (int, error) {
 		_, err := g.f.WriteAt(buf[off:end], g.size)
 		if err == nil {
 			if s.opts.SyncInterval > 0 {
-				g.unsynced = true
-				s.unsynced = append(s.unsynced, g)
+				if !g.unsynced {
+					g.unsynced = true
+					s.unsynced = append(s.unsynced, g)
+				}
 			} else {
 				err = g.f.Sync()
 				s.m.fsync.Observe(time.Since(start).Seconds())
