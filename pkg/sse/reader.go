@@ -150,6 +150,36 @@ func (r *Reader) Next() (Event, error) {
 	}
 }
 
+// Ready reports whether Next will return without reading the source: a
+// whole block is buffered already, or the source has ended. A relay that
+// flushes only when Ready is false sends events that arrived together in one
+// write, and never holds one back while it waits for more.
+func (r *Reader) Ready() bool {
+	if r.err != nil {
+		return true
+	}
+	if !r.bomDone {
+		return false
+	}
+	rest := r.buf[r.start:r.end]
+	if r.skipLF && len(rest) > 0 && rest[0] == '\n' {
+		rest = rest[1:]
+	}
+	inBlock := false
+	for {
+		k := indexEOL(rest)
+		switch {
+		case k < 0:
+			return false
+		case k > 0:
+			inBlock = true
+		case inBlock: // a blank line ends the block
+			return true
+		}
+		rest = rest[k+eolLen(rest, k):]
+	}
+}
+
 // atEnd handles a failed or finished source with no complete block left.
 func (r *Reader) atEnd() (Event, error) {
 	if r.start == r.end {

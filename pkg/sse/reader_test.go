@@ -262,3 +262,92 @@ func TestReaderDoesNotWait(t *testing.T) {
 		}
 	}
 }
+
+// countingReader serves its input in reads of the given sizes and counts them.
+type countingReader struct {
+	in    []byte
+	sizes []byte
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if len(c.in) == 0 {
+		return 0, io.EOF
+	}
+	n := len(c.in)
+	if c.reads < len(c.sizes) {
+		n = min(n, int(c.sizes[c.reads])+1)
+	}
+	c.reads++
+	n = copy(p, c.in[:n])
+	c.in = c.in[n:]
+	return n, nil
+}
+
+func TestReaderReady(t *testing.T) {
+	tests := []struct {
+		name  string
+		reads []string
+		// ready after each Next
+		want []bool
+	}{
+		{"two events in one read", []string{"data: a\n\ndata: b\n\n"}, []bool{true, false}},
+		{"a partial event follows", []string{"data: a\n\ndata: b\n"}, []bool{false}},
+		{"stray blank lines are no event", []string{"data: a\n\n\n\n"}, []bool{false}},
+		{"CRLF blocks", []string{"data: a\r\n\r\ndata: b\r\n\r\n"}, []bool{true, false}},
+		{"CR blocks", []string{"data: a\r\rdata: b\r\r"}, []bool{true, false}},
+		{"the LF of a split CRLF", []string{"data: a\r\n\r", "\ndata: b\r\n\r\n"}, []bool{false, false}},
+		{"comment-only block", []string{"data: a\n\n: ping\n\n"}, []bool{true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The source ends only when the test says so: it reports
+			// a read past the chunks as an error.
+			r := NewReader(&chunkReader{t: t, chunks: tt.reads}, 0)
+			if r.Ready() {
+				t.Fatal("ready before anything was read")
+			}
+			for i, want := range tt.want {
+				if _, err := r.Next(); err != nil {
+					t.Fatalf("Next %d: %v", i, err)
+				}
+				if got := r.Ready(); got != want {
+					t.Errorf("after event %d: Ready() = %v, want %v", i, got, want)
+				}
+			}
+		})
+	}
+	r := NewReader(strings.NewReader("data: a\n\n"), 0)
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+	if !r.Ready() {
+		t.Error("not ready at the end: a relay would wait for nothing")
+	}
+}
+
+// FuzzReaderReady checks that Ready never promises an event Next would have
+// to read for: a relay that trusts it would hold an event back.
+func FuzzReaderReady(f *testing.F) {
+	f.Add([]byte("data: a\n\ndata: b\n\n"), []byte{3, 200})
+	f.Add([]byte("data: a\r\n\r\n: c\r\n\r\ndata: b\r"), []byte{0, 1, 2, 3})
+	f.Add([]byte("\xEF\xBB\xBFdata: a\r\rdata: b\n\n\n"), []byte{1})
+	f.Fuzz(func(t *testing.T, in, sizes []byte) {
+		src := &countingReader{in: in, sizes: sizes}
+		r := NewReader(src, 256)
+		for range 10000 {
+			ready := r.Ready()
+			before := src.reads
+			_, err := r.Next()
+			if ready && src.reads != before {
+				t.Fatalf("Ready() was true but Next read the source (input %q, sizes %v)", in, sizes)
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}

@@ -115,7 +115,7 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 	s.URL(&c.NATSURL, "nats-url", "BURNCLOUD_NATS_URL", "nats://127.0.0.1:4222", "NATS URL for usage events", config.Schemes("nats", "tls"))
 	s.String(&c.SpoolDir, "spool-dir", "BURNCLOUD_SPOOL_DIR", filepath.Join(".burncloud", "spool"), "directory of the usage-event spool")
 	s.Duration(&c.SpoolSyncInterval, "spool-sync-interval", "BURNCLOUD_SPOOL_SYNC_INTERVAL", DefaultSpoolSyncInterval,
-		"how often the spool fsyncs what it wrote (a process crash loses nothing; a machine crash at most this much); 0 fsyncs every group commit")
+		"longest a written usage event waits for its fsync (a process crash loses nothing; a machine crash at most this much); 0 fsyncs every group commit")
 	s.String(&c.SnapshotCache, "snapshot-cache", "BURNCLOUD_SNAPSHOT_CACHE", filepath.Join(".burncloud", "router-snapshot.bin"),
 		"file holding the last good snapshot, sealed; empty disables it")
 	s.Bool(&c.AllowPrivateUpstreams, "allow-private-upstreams", "BURNCLOUD_ALLOW_PRIVATE_UPSTREAMS", false,

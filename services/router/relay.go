@@ -21,8 +21,9 @@ import (
 // relayWhole reads a non-streamed answer whole, prices it, and writes it
 // with its cost. A body that breaks is retried: the client has seen nothing.
 func (c *call) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Response, src io.Reader, a route.Attempt, actx context.Context) (route.Outcome, bool, error) {
+	// Closed after the answer went out: closing waits for the transport.
+	defer resp.Body.Close()
 	buf, err := readAll(c.respBuf[:0], src, c.s.cfg.MaxResponseBytes)
-	resp.Body.Close()
 	c.respBuf = buf
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -46,7 +47,6 @@ func (c *call) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Res
 		}
 		buf, contentType = out, "application/json"
 	}
-	a.Done(route.Succeeded, 0)
 	switch {
 	case c.op.free:
 		u = usage.Usage{} // counting tokens costs nothing
@@ -75,6 +75,7 @@ func (c *call) relayWhole(w http.ResponseWriter, r *http.Request, resp *http.Res
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
+	a.Done(route.Succeeded, 0)
 	return route.Succeeded, true, nil
 }
 
@@ -119,6 +120,7 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 	}
 	out := c.respBuf[:0]
 	var writeErr, convErr error
+	unflushed := false
 	for {
 		if now := time.Now(); now.Sub(renewed) > time.Second {
 			_ = rc.SetWriteDeadline(now.Add(idle)) // unsupported by some writers; then there is none
@@ -141,9 +143,13 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 			if _, writeErr = w.Write(chunk); writeErr != nil {
 				break
 			}
-			if flusher != nil {
-				flusher.Flush()
-			}
+			unflushed = true
+		}
+		// Events that arrived together leave in one write; one is never
+		// held back while the next is awaited.
+		if unflushed && flusher != nil && !rd.Ready() {
+			flusher.Flush()
+			unflushed = false
 		}
 		if c.ttft == 0 && scan.OutputBytes() > 0 {
 			c.ttft = time.Since(c.start)
@@ -173,10 +179,11 @@ func (c *call) relayStream(w http.ResponseWriter, r *http.Request, resp *http.Re
 	if conv != nil && writeErr == nil && !conv.Done() {
 		if out = conv.Finish(out[:0]); len(out) > 0 {
 			_, _ = w.Write(out)
-			if flusher != nil {
-				flusher.Flush()
-			}
+			unflushed = true
 		}
+	}
+	if unflushed && flusher != nil && writeErr == nil {
+		flusher.Flush() // before the accounting
 	}
 	c.respBuf = out
 	u, ok := scan.Usage()

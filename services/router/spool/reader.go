@@ -11,8 +11,7 @@ import (
 // Record is one durable record.
 type Record struct {
 	ID uint64
-	// Data is the payload. It is not shared with other records or later
-	// reads, so it may be kept.
+	// Data is the payload. Nothing writes to it later, so it may be kept.
 	Data []byte
 }
 
@@ -61,11 +60,15 @@ func (r *Reader) Read(dst []Record, limit int) ([]Record, error) {
 			r.base, r.off, r.ord = next.base, segmentHeaderSize, 0
 			continue
 		}
+		buf, fromTail := s.tail.at(g, r.off)
 		s.mu.Unlock()
 
-		buf, err := r.readAt(g, min(size-r.off, readChunk))
-		if err == nil && len(buf) >= frameHeaderSize && frameLen(buf) > len(buf) && int64(frameLen(buf)) <= size-r.off {
-			buf, err = r.readAt(g, int64(frameLen(buf))) // one record larger than a chunk
+		var err error
+		if !fromTail {
+			buf, err = r.readAt(g, min(size-r.off, readChunk))
+			if err == nil && len(buf) >= frameHeaderSize && frameLen(buf) > len(buf) && int64(frameLen(buf)) <= size-r.off {
+				buf, err = r.readAt(g, int64(frameLen(buf))) // one record larger than a chunk
+			}
 		}
 		if errors.Is(err, errDeleted) {
 			continue // everything in it was acknowledged meanwhile
@@ -114,6 +117,27 @@ func (r *Reader) Read(dst []Record, limit int) ([]Record, error) {
 }
 
 var errDeleted = errors.New("spool: segment deleted")
+
+// maxTailBytes bounds the copy of the last commit kept for readers: under
+// load a commit holds many records, and those are read back from the file.
+const maxTailBytes = readChunk
+
+// tail is the last commit: frames written at offset off of segment g. It
+// is never changed once set, so records may alias it.
+type tail struct {
+	g      *segment
+	off    int64
+	frames []byte
+}
+
+// at returns the committed frames of g from offset off, when the last
+// commit holds them. mu held.
+func (t tail) at(g *segment, off int64) ([]byte, bool) {
+	if t.g != g || t.frames == nil || off < t.off || off >= t.off+int64(len(t.frames)) {
+		return nil, false
+	}
+	return t.frames[off-t.off:], true
+}
 
 // readAt reads n bytes of g at the cursor.
 func (r *Reader) readAt(g *segment, n int64) ([]byte, error) {

@@ -158,12 +158,16 @@ type Spool struct {
 	rollWanted  bool
 	fsyncs      uint64
 	commits     uint64
+	// tail is a copy of the last commit's frames, from which readers take
+	// the newest records without reading the file back.
+	tail        tail
 	dropped     atomic.Uint64
 	lastDropLog atomic.Int64
 
-	// unsynced segments and lastSync belong to the writer (SyncInterval).
-	unsynced []*segment
-	lastSync time.Time
+	// unsynced segments and the time of the oldest write they hold belong
+	// to the writer (SyncInterval).
+	unsynced      []*segment
+	unsyncedSince time.Time
 
 	wake       chan struct{}
 	closeCh    chan struct{}

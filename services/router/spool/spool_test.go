@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func openSpool(t testing.TB, opts Options) *Spool {
@@ -412,5 +414,74 @@ func TestLargeRecords(t *testing.T) {
 		if len(r.Data) != sizes[i] || (sizes[i] > 0 && r.Data[sizes[i]-1] != byte(i+sizes[i]-1)) {
 			t.Fatalf("record %d: %d bytes, want %d", i, len(r.Data), sizes[i])
 		}
+	}
+}
+
+// The newest commit is read from memory, not read back from the file: a
+// byte flipped on disk after the commit does not reach the reader.
+func TestNewestCommitReadFromMemory(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, Options{Dir: dir, MaxRecordBytes: 64})
+	r := s.NewReader()
+	appendN(t, s, 0, 1)
+	flush(t, s)
+	if recs, err := r.Read(nil, 10); err != nil || len(recs) != 1 {
+		t.Fatalf("first read: %d records, %v", len(recs), err)
+	}
+	appendN(t, s, 1, 1)
+	flush(t, s)
+	files := segFiles(t, dir)
+	if len(files) != 1 {
+		t.Fatalf("%d segments, want 1", len(files))
+	}
+	f, err := os.OpenFile(files[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := int64(segmentHeaderSize + frameHeaderSize + len(payload(0)))
+	if _, err := f.WriteAt([]byte{'X'}, second+frameHeaderSize); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	recs, err := r.Read(nil, 10)
+	if err != nil || len(recs) != 1 || recs[0].ID != 1 || string(recs[0].Data) != string(payload(1)) {
+		t.Fatalf("newest read = %+v, %v; want record 1 intact", recs, err)
+	}
+}
+
+// fsyncs is how many fsyncs the spool has observed.
+func fsyncs(t *testing.T, m *Metrics) uint64 {
+	t.Helper()
+	var pb dto.Metric
+	if err := m.fsync.Write(&pb); err != nil {
+		t.Fatal(err)
+	}
+	return pb.GetHistogram().GetSampleCount()
+}
+
+// With a sync interval, the interval runs from the oldest unsynced write:
+// writes spread over less than one interval share one fsync, which comes
+// no later than one interval after the first of them.
+func TestSyncIntervalFromOldestWrite(t *testing.T) {
+	const interval = time.Second
+	m := NewMetrics(prometheus.NewRegistry())
+	s := openSpool(t, Options{Metrics: m, SyncInterval: interval})
+	first := time.Now()
+	appendN(t, s, 0, 1)
+	flush(t, s)
+	time.Sleep(interval / 5)
+	appendN(t, s, 1, 1)
+	flush(t, s)
+	if n := fsyncs(t, m); n != 0 {
+		t.Fatalf("%d fsyncs right after the writes, want 0: the interval has not passed", n)
+	}
+	waitFor(t, func() bool { return fsyncs(t, m) > 0 }, "the fsync")
+	if took := time.Since(first); took > 3*interval {
+		t.Errorf("fsync %s after the first write, want about %s", took, interval)
+	}
+	time.Sleep(interval)
+	if n := fsyncs(t, m); n != 1 {
+		t.Errorf("%d fsyncs for two writes within one interval, want 1", n)
 	}
 }

@@ -92,7 +92,7 @@ func (s *Spool) syncDue(now time.Time) time.Duration {
 	if len(s.unsynced) == 0 {
 		return 0
 	}
-	if left := s.opts.SyncInterval - now.Sub(s.lastSync); left > 0 && !s.closingOrSealed() {
+	if left := s.opts.SyncInterval - now.Sub(s.unsyncedSince); left > 0 && !s.closingOrSealed() {
 		return left
 	}
 	s.syncNow()
@@ -123,13 +123,14 @@ func (s *Spool) syncNow() {
 			continue
 		}
 		g.unsynced = false
-		s.fileMu.Lock()
+		// Shared: readers go on during the fsync; only deletion waits.
+		s.fileMu.RLock()
 		f := g.f
 		var err error
 		if f != nil {
 			err = f.Sync()
 		}
-		s.fileMu.Unlock()
+		s.fileMu.RUnlock()
 		if err != nil {
 			s.m.writeErrors.Inc()
 			s.log.Error("spool fsync failed", zap.String("file", g.path), zap.Error(err))
@@ -137,7 +138,6 @@ func (s *Spool) syncNow() {
 	}
 	clear(s.unsynced)
 	s.unsynced = s.unsynced[:0]
-	s.lastSync = time.Now()
 	s.m.fsync.Observe(time.Since(start).Seconds())
 }
 
@@ -283,6 +283,11 @@ func (s *Spool) writeFrames(buf []byte) (int, error) {
 		_, err := g.f.WriteAt(buf[off:end], g.size)
 		if err == nil {
 			if s.opts.SyncInterval > 0 {
+				if len(s.unsynced) == 0 {
+					// The interval runs from the oldest unsynced write, so
+					// a lone write waits with the ones that follow it.
+					s.unsyncedSince = start
+				}
 				if !g.unsynced {
 					g.unsynced = true
 					s.unsynced = append(s.unsynced, g)
@@ -296,7 +301,7 @@ func (s *Spool) writeFrames(buf []byte) (int, error) {
 			s.abandon(g, err)
 			return off, fmt.Errorf("spool: write %s: %w", g.path, err)
 		}
-		s.commit(g, size, n, int64(end-off))
+		s.commit(g, size, n, buf[off:end])
 		off = end
 	}
 	return off, nil
@@ -339,8 +344,14 @@ func (s *Spool) createSegment() (*segment, error) {
 }
 
 // commit publishes a durable write: readers and Sync waiters see it.
-func (s *Spool) commit(g *segment, size int64, n uint32, bytes int64) {
+func (s *Spool) commit(g *segment, size int64, n uint32, frames []byte) {
+	bytes := int64(len(frames))
+	var kept []byte
+	if bytes <= maxTailBytes {
+		kept = append([]byte(nil), frames...) // buf is reused; readers keep records
+	}
 	s.mu.Lock()
+	s.tail = tail{g: g, off: g.size, frames: kept}
 	g.size = size
 	g.setCount(g.count + n)
 	s.diskBytes += bytes

@@ -103,7 +103,7 @@ func fullPlan() plan {
 		oneClient: []fixedRun{
 			{wlJSON1K, 200, 8 * time.Second},
 			{wlJSON10K, 200, 4 * time.Second},
-			{wlJSON20ms, 40, 6 * time.Second},
+			{wlJSON20ms, 40, 10 * time.Second},
 		},
 		sweeps: []sweep{
 			{w: wlJSON1K, rates: []int{100, 500, 1000, 2000}, load: 1000, d: 4 * time.Second},
@@ -114,7 +114,7 @@ func fullPlan() plan {
 			Pause: time.Second, FailPause: 3 * time.Second,
 			P50Limit: 10 * time.Millisecond, P99Limit: 500 * time.Millisecond},
 		searchOn: wlJSON1K,
-		sseOne:   6 * time.Second, sseRate: 50, sseLoad: 6 * time.Second,
+		sseOne:   10 * time.Second, sseRate: 50, sseLoad: 6 * time.Second,
 		idleN: 2000, idleOpenRate: 500, idleSettle: 2 * time.Second,
 		profile: 20 * time.Second, profileRate: 500,
 	}
@@ -456,7 +456,7 @@ func (r *runner) idle(rep *Report) error {
 }
 
 // profile drives the router under load while taking a CPU profile, then an
-// allocation profile, and writes both to dir.
+// allocation profile, then an execution trace, and writes them to dir.
 func (r *runner) profile(dir string) error {
 	if !r.st.routerProfiled {
 		return fmt.Errorf("%w: the router was not started with pprof", ErrConfig)
@@ -481,6 +481,21 @@ func (r *runner) profile(dir string) error {
 			}
 			r.logf("wrote %s", file)
 		}
+	}
+	// An execution trace shows where a request waits rather than what
+	// burns CPU: scheduling, wake-ups and syscalls.
+	tsecs := max(1, secs/4)
+	for _, w := range []workload{wlJSON1K, wlJSON20ms} {
+		done := make(chan error, 1)
+		file := filepath.Join(dir, w.Name+"-router-trace.out")
+		go func() { done <- fetchTo(r.ctx, r.st.pprofURL+fmt.Sprintf("/trace?seconds=%d", tsecs), file) }()
+		a, _ := attack(r.ctx, r.cl.load[targetRouter], targetRouter, w, r.st.ep.of(targetRouter, w), r.p.profileRate,
+			time.Duration(tsecs+1)*time.Second, false, 0, 0)
+		r.logAttack(a)
+		if err := <-done; err != nil {
+			return fmt.Errorf("trace %s: %w", w.Name, err)
+		}
+		r.logf("wrote %s", file)
 	}
 	return nil
 }

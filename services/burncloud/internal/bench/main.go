@@ -86,7 +86,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.RedisURL, "redis-url", "", "Redis to use when redis-server is not installed")
 	fs.StringVar(&cfg.GoBenchFile, "go-bench", "", "output of go test -bench -benchmem to include in the report")
 	phases := fs.String("only", "", "comma-separated phases to run ("+strings.Join(AllPhases, ",")+"); default all")
-	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "only profile: run the router with pprof under load and write CPU and allocation profiles here")
+	fs.StringVar(&cfg.ProfileDir, "profile-dir", "", "only profile: run the router with pprof under load and write CPU and allocation profiles and execution traces here")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
