@@ -2,6 +2,7 @@ package publish
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -100,15 +101,16 @@ func (p *Publisher) publish(rec spool.Record) {
 		// here; billing dead-letters it with a reason.
 		p.log.Warn("spooled usage event has no id", zap.Uint64("record", rec.ID))
 	}
+	msg.Reply = p.replyTo(rec.ID)
 	p.m.inFlight.Inc()
-	fut, err := p.js.PublishMsgAsync(msg)
-	if err != nil {
+	p.track(rec.ID, time.Now())
+	if err := p.nc.PublishMsg(msg); err != nil {
+		if _, ok := p.settle(rec.ID); ok {
+			p.m.inFlight.Dec()
+			<-p.slots
+		}
 		p.fail(err)
-		p.m.inFlight.Dec()
-		<-p.slots
-		return
 	}
-	p.futs <- inflight{id: rec.ID, start: time.Now(), fut: fut}
 }
 
 func (p *Publisher) fail(err error) {
@@ -128,8 +130,9 @@ const publishLinger = 5 * time.Millisecond
 // duplicates.
 const ackLinger = 20 * time.Millisecond
 
-// collect waits for acknowledgements in publish order and removes the
-// acknowledged records from the spool in batches.
+// collect reads acknowledgements, frees their slots and removes the
+// acknowledged records from the spool in batches; publishes unanswered
+// for AckTimeout fail.
 func (p *Publisher) collect() {
 	defer close(p.collectorDone)
 	acks := make([]uint64, 0, ackBatch)
@@ -145,44 +148,60 @@ func (p *Publisher) collect() {
 	linger := time.NewTimer(ackLinger)
 	linger.Stop()
 	armed := false
+	check := time.NewTicker(ackCheckEvery(p.cfg.AckTimeout))
+	defer check.Stop()
+	release := func(n int) {
+		for range n {
+			p.m.inFlight.Dec()
+			<-p.slots
+		}
+	}
 	for {
-		var f inflight
+		var msg *nats.Msg
 		select {
-		case f = <-p.futs:
+		case msg = <-p.replies:
 		case <-linger.C:
 			armed = false
 			flush()
 			continue
-		case <-p.stop:
-			return
-		}
-		failed := false
-		select {
-		case ack := <-f.fut.Ok():
-			result := resultStored
-			if ack.Duplicate {
-				result = resultDuplicate
+		case now := <-check.C:
+			if n := p.overdue(now.Add(-p.cfg.AckTimeout)); n > 0 {
+				// Before a rewind re-reads the spool, what was acknowledged
+				// is recorded, so it is not sent twice.
+				flush()
+				p.fail(fmt.Errorf("%w: %d events", errAckTimeout, n))
+				release(n)
 			}
-			p.m.published.WithLabelValues(result).Inc()
-			p.m.latency.Observe(time.Since(f.start).Seconds())
-			acks = append(acks, f.id)
-			p.acks.Add(1)
-		case err := <-f.fut.Err():
-			p.fail(err)
-			failed = true
+			continue
 		case <-p.stop:
 			return
 		}
-		p.m.inFlight.Dec()
-		if failed || len(acks) >= ackBatch {
-			// Before a rewind re-reads the spool, what was acknowledged
-			// is recorded, so it is not sent twice.
+		id, ok := p.ackedID(msg.Subject)
+		if !ok {
+			continue
+		}
+		start, ok := p.settle(id)
+		if !ok {
+			continue // the publish timed out; the record is sent again
+		}
+		result, err := parseAck(msg)
+		if err != nil {
 			flush()
-		} else if len(acks) > 0 && !armed {
+			p.fail(err)
+			release(1)
+			continue
+		}
+		p.m.published.WithLabelValues(result).Inc()
+		p.m.latency.Observe(time.Since(start).Seconds())
+		acks = append(acks, id)
+		p.acks.Add(1)
+		if len(acks) >= ackBatch {
+			flush()
+		} else if !armed {
 			linger.Reset(ackLinger)
 			armed = true
 		}
-		<-p.slots
+		release(1)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
@@ -104,8 +103,11 @@ type Publisher struct {
 	subject string
 	sp      *spool.Spool
 	nc      *nats.Conn
-	js      jetstream.JetStream
 	log     *zap.Logger
+	// inbox prefixes the reply subjects; acks arrive on replies.
+	inbox   string
+	sub     *nats.Subscription
+	replies chan *nats.Msg
 	m       *Metrics
 
 	bufs        sync.Pool // *[]byte for marshalling
@@ -113,20 +115,15 @@ type Publisher struct {
 	lastDropLog atomic.Int64
 	lastErrLog  atomic.Int64
 
-	slots  chan struct{} // one per publish in flight
-	futs   chan inflight
-	failed atomic.Bool   // a publish failed: rewind after the in-flight settle
-	acks   atomic.Uint64 // acknowledgements since the last rewind
+	slots    chan struct{} // one per publish in flight
+	mu       sync.Mutex
+	inflight map[uint64]time.Time // record id → when it was sent
+	failed   atomic.Bool          // a publish failed: rewind after the in-flight settle
+	acks     atomic.Uint64        // acknowledgements since the last rewind
 
 	stop          chan struct{}
 	loopDone      chan struct{}
 	collectorDone chan struct{}
-}
-
-type inflight struct {
-	id    uint64
-	start time.Time
-	fut   jetstream.PubAckFuture
 }
 
 // maxPooledBuffer keeps one unusually large event from pinning memory.
@@ -143,13 +140,13 @@ func New(nc *nats.Conn, sp *spool.Spool, cfg Config, log *zap.Logger, m *Metrics
 	if nc == nil || sp == nil {
 		return nil, fmt.Errorf("%w: a NATS connection and a spool are required", ErrConfig)
 	}
-	// Our own slots bound the in-flight publishes, so jetstream's stall
-	// limit never blocks the loop.
-	js, err := jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight+1),
-		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout))
+	// At most MaxInFlight acks are awaited at once; the room beyond takes
+	// late acks of publishes that timed out.
+	inbox := nc.NewInbox()
+	replies := make(chan *nats.Msg, 2*cfg.MaxInFlight)
+	sub, err := nc.ChanSubscribe(inbox+".*", replies)
 	if err != nil {
-		return nil, fmt.Errorf("publish: %w", err)
+		return nil, fmt.Errorf("publish: subscribe to acknowledgements: %w", err)
 	}
 	if log == nil {
 		log = zap.NewNop()
@@ -162,11 +159,13 @@ func New(nc *nats.Conn, sp *spool.Spool, cfg Config, log *zap.Logger, m *Metrics
 		subject:       cfg.Events.UsageSubject(cfg.RouterID),
 		sp:            sp,
 		nc:            nc,
-		js:            js,
 		log:           log,
+		inbox:         inbox,
+		sub:           sub,
+		replies:       replies,
+		inflight:      make(map[uint64]time.Time, cfg.MaxInFlight),
 		m:             m,
 		slots:         make(chan struct{}, cfg.MaxInFlight),
-		futs:          make(chan inflight, cfg.MaxInFlight),
 		stop:          make(chan struct{}),
 		loopDone:      make(chan struct{}),
 		collectorDone: make(chan struct{}),
@@ -262,6 +261,7 @@ wait:
 	close(p.stop)
 	<-p.loopDone
 	<-p.collectorDone
+	_ = p.sub.Unsubscribe()
 	if left := p.sp.Stats().Records; left > 0 {
 		p.log.Warn("usage events left in the spool for the next start", zap.Int64("events", left))
 	}

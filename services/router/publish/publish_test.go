@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/protobuf/proto"
@@ -260,4 +261,35 @@ func TestMain(m *testing.M) {
 		os.Exit(crashChild(dir))
 	}
 	os.Exit(m.Run())
+}
+
+// An event whose acknowledgement never comes (here a plain subscriber takes
+// the subject before any stream does, so nobody answers) times out after
+// AckTimeout, stays spooled and is sent again until JetStream stores it.
+func TestUnansweredPublishTimesOut(t *testing.T) {
+	prefix := testPrefix(t)
+	nc := connect(t, sharedNATS)
+	cfg := testConfig(prefix)
+	cfg.AckTimeout = 200 * time.Millisecond
+	swallowed := make(chan *nats.Msg, 64)
+	sub, err := nc.ChanSubscribe(cfg.Events.UsageSubject(cfg.RouterID), swallowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	m := NewMetrics(nil)
+	p := newPublisher(t, nc, t.TempDir(), cfg, m)
+	p.Publish(testEvent(prefix, 0))
+	select {
+	case <-swallowed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the event was never sent")
+	}
+	waitFor(t, 10*time.Second, func() bool { return testutil.ToFloat64(m.errors) > 0 }, "the unanswered publish times out")
+	if got := p.sp.Stats().Records; got != 1 {
+		t.Fatalf("%d events spooled after the timeout, want 1", got)
+	}
+	js := ensureStreams(t, nc, cfg.Events)
+	waitFor(t, 20*time.Second, func() bool { return p.sp.Stats().Records == 0 }, "the event stored once a stream answers")
+	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, 1)
 }
