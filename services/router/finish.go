@@ -32,7 +32,7 @@ func (c *call) finish(w http.ResponseWriter, r *http.Request, err error) {
 				if v := retryAfterOf(ref); v != "" {
 					w.Header()["Retry-After"] = []string{v}
 				}
-				setRefusalRateLimitHeaders(w.Header(), ref)
+				setRefusalRateLimitHeaders(c.rateHeaders(w), ref)
 			}
 			writeAPIError(w, c.op.surface, a)
 			c.wrote = true

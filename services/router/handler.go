@@ -177,7 +177,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request, model string) error {
 	if err := c.admit(r.Context()); err != nil {
 		return err
 	}
-	setRateLimitHeaders(w.Header(), c.adm.Rate())
+	setRateLimitHeaders(c.rateHeaders(w), c.adm.Rate())
 	return c.proxy(w, r)
 }
 
@@ -352,4 +352,9 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// rateHeaders writes the rate-limit headers of the request's surface.
+func (c *call) rateHeaders(w http.ResponseWriter) rateHeaders {
+	return rateHeaders{h: w.Header(), anthropic: c.op.surface == translate.Anthropic, now: time.Now()}
 }

@@ -19,43 +19,93 @@ const (
 	hdrResetTokens       = "X-Ratelimit-Reset-Tokens"
 )
 
+// The same on the Anthropic surface, with Anthropic's names; their resets
+// are RFC 3339 times, not durations.
+const (
+	hdrAnthropicLimitRequests     = "Anthropic-Ratelimit-Requests-Limit"
+	hdrAnthropicRemainingRequests = "Anthropic-Ratelimit-Requests-Remaining"
+	hdrAnthropicResetRequests     = "Anthropic-Ratelimit-Requests-Reset"
+	hdrAnthropicLimitTokens       = "Anthropic-Ratelimit-Tokens-Limit"
+	hdrAnthropicRemainingTokens   = "Anthropic-Ratelimit-Tokens-Remaining"
+	hdrAnthropicResetTokens       = "Anthropic-Ratelimit-Tokens-Reset"
+)
+
+// rateHeaders writes rate-limit headers: OpenAI's x-ratelimit-* on every
+// surface (what scripts against the gateway read), and on the Anthropic
+// surface also anthropic-ratelimit-*, which Anthropic's SDKs read.
+type rateHeaders struct {
+	h         http.Header
+	anthropic bool
+	now       time.Time
+}
+
+func (rh rateHeaders) requests(hr limits.Headroom) {
+	rh.set(hdrLimitRequests, hdrRemainingRequests, hdrResetRequests, hr, false)
+	if rh.anthropic {
+		rh.set(hdrAnthropicLimitRequests, hdrAnthropicRemainingRequests, hdrAnthropicResetRequests, hr, true)
+	}
+}
+
+func (rh rateHeaders) tokens(hr limits.Headroom) {
+	rh.set(hdrLimitTokens, hdrRemainingTokens, hdrResetTokens, hr, false)
+	if rh.anthropic {
+		rh.set(hdrAnthropicLimitTokens, hdrAnthropicRemainingTokens, hdrAnthropicResetTokens, hr, true)
+	}
+}
+
+// set writes one kind's three headers; a kind without a limit gets none.
+func (rh rateHeaders) set(limit, remaining, reset string, hr limits.Headroom, resetAsTime bool) {
+	if hr.Limit <= 0 {
+		return
+	}
+	rh.h[limit] = []string{strconv.FormatInt(hr.Limit, 10)}
+	rh.h[remaining] = []string{strconv.FormatInt(max(hr.Remaining, 0), 10)}
+	if resetAsTime {
+		rh.h[reset] = []string{formatResetTime(rh.now, hr.Reset)}
+	} else {
+		rh.h[reset] = []string{formatReset(hr.Reset)}
+	}
+}
+
 // setRateLimitHeaders reports the tightest RPM and TPM limit an admission
 // counted against (token, user or user-model): the limit, what remains of
 // it, and when the window will have forgotten everything counted so far.
 // A kind without a limit gets no headers. Call it before the response's
 // headers are written; every later answer (relayed, streamed or an error)
 // then carries them.
-func setRateLimitHeaders(h http.Header, rs limits.RateState) {
-	setHeadroom(h, hdrLimitRequests, hdrRemainingRequests, hdrResetRequests, rs.Requests)
-	setHeadroom(h, hdrLimitTokens, hdrRemainingTokens, hdrResetTokens, rs.Tokens)
+func setRateLimitHeaders(rh rateHeaders, rs limits.RateState) {
+	rh.requests(rs.Requests)
+	rh.tokens(rs.Tokens)
 }
 
 // setRefusalRateLimitHeaders reports the RPM or TPM limit that refused a
 // request: nothing remains of it until the refusal's retry delay.
-func setRefusalRateLimitHeaders(h http.Header, ref *limits.Refusal) {
+func setRefusalRateLimitHeaders(rh rateHeaders, ref *limits.Refusal) {
 	if ref.Max <= 0 || ref.Unavailable {
 		return
 	}
 	hr := limits.Headroom{Limit: ref.Max, Remaining: 0, Reset: ref.RetryAfter}
 	switch ref.Limit {
 	case limits.TokenRPM, limits.UserRPM, limits.UserModelRPM:
-		setHeadroom(h, hdrLimitRequests, hdrRemainingRequests, hdrResetRequests, hr)
+		rh.requests(hr)
 	case limits.TokenTPM, limits.UserTPM, limits.UserModelTPM:
-		setHeadroom(h, hdrLimitTokens, hdrRemainingTokens, hdrResetTokens, hr)
+		rh.tokens(hr)
 	}
-}
-
-func setHeadroom(h http.Header, limit, remaining, reset string, hr limits.Headroom) {
-	if hr.Limit <= 0 {
-		return
-	}
-	h[limit] = []string{strconv.FormatInt(hr.Limit, 10)}
-	h[remaining] = []string{strconv.FormatInt(max(hr.Remaining, 0), 10)}
-	h[reset] = []string{formatReset(hr.Reset)}
 }
 
 // formatReset writes a duration as OpenAI does ("20ms", "1s", "6m0s"):
 // Go's duration syntax, to the millisecond.
 func formatReset(d time.Duration) string {
 	return max(d, 0).Round(time.Millisecond).String()
+}
+
+// formatResetTime writes the moment a window resets as Anthropic does,
+// RFC 3339 in UTC to the second, rounded up so that a client waiting until
+// then is never early.
+func formatResetTime(now time.Time, d time.Duration) string {
+	t := now.Add(max(d, 0)).UTC()
+	if t.Nanosecond() != 0 {
+		t = t.Truncate(time.Second).Add(time.Second)
+	}
+	return t.Format(time.RFC3339)
 }

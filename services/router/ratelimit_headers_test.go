@@ -44,39 +44,71 @@ func TestSetRateLimitHeaders(t *testing.T) {
 		rs   limits.RateState
 		ref  *limits.Refusal
 		want map[string]string // "" means absent
+		// on the Anthropic surface, at 2026-11-26 12:00:00 UTC
+		wantAnthropicReset map[string]string
 	}{
 		{"nothing limited", limits.RateState{}, nil, map[string]string{
 			hdrLimitRequests: "", hdrRemainingRequests: "", hdrResetRequests: "", hdrLimitTokens: "",
-		}},
+		}, map[string]string{hdrAnthropicResetRequests: "", hdrAnthropicResetTokens: ""}},
 		{"both kinds", limits.RateState{
 			Requests: limits.Headroom{Limit: 60, Remaining: 59, Reset: 90 * time.Second},
 			Tokens:   limits.Headroom{Limit: 100_000, Remaining: 97_000, Reset: 61500 * time.Millisecond},
 		}, nil, map[string]string{
 			hdrLimitRequests: "60", hdrRemainingRequests: "59", hdrResetRequests: "1m30s",
 			hdrLimitTokens: "100000", hdrRemainingTokens: "97000", hdrResetTokens: "1m1.5s",
+		}, map[string]string{
+			hdrAnthropicResetRequests: "2026-11-26T12:01:30Z", hdrAnthropicResetTokens: "2026-11-26T12:01:02Z",
 		}},
 		{"requests only", limits.RateState{Requests: limits.Headroom{Limit: 3, Remaining: 0, Reset: time.Second}}, nil,
-			map[string]string{hdrLimitRequests: "3", hdrRemainingRequests: "0", hdrLimitTokens: "", hdrRemainingTokens: ""}},
+			map[string]string{hdrLimitRequests: "3", hdrRemainingRequests: "0", hdrLimitTokens: "", hdrRemainingTokens: ""},
+			map[string]string{hdrAnthropicResetRequests: "2026-11-26T12:00:01Z"}},
 		{"rpm refusal", limits.RateState{}, &limits.Refusal{Limit: limits.UserModelRPM, Max: 5, RetryAfter: 1200 * time.Millisecond},
-			map[string]string{hdrLimitRequests: "5", hdrRemainingRequests: "0", hdrResetRequests: "1.2s", hdrLimitTokens: ""}},
+			map[string]string{hdrLimitRequests: "5", hdrRemainingRequests: "0", hdrResetRequests: "1.2s", hdrLimitTokens: ""},
+			map[string]string{hdrAnthropicResetRequests: "2026-11-26T12:00:02Z", hdrAnthropicResetTokens: ""}},
 		{"tpm refusal", limits.RateState{}, &limits.Refusal{Limit: limits.TokenTPM, Max: 1000, RetryAfter: 3 * time.Second},
-			map[string]string{hdrLimitTokens: "1000", hdrRemainingTokens: "0", hdrResetTokens: "3s", hdrLimitRequests: ""}},
+			map[string]string{hdrLimitTokens: "1000", hdrRemainingTokens: "0", hdrResetTokens: "3s", hdrLimitRequests: ""},
+			map[string]string{hdrAnthropicResetTokens: "2026-11-26T12:00:03Z", hdrAnthropicResetRequests: ""}},
 		{"concurrency refusal", limits.RateState{}, &limits.Refusal{Limit: limits.UserConcurrency, Max: 2, RetryAfter: time.Second},
-			map[string]string{hdrLimitRequests: "", hdrLimitTokens: ""}},
+			map[string]string{hdrLimitRequests: "", hdrLimitTokens: ""}, nil},
 		{"quota refusal", limits.RateState{}, &limits.Refusal{Limit: limits.UserQuota, Remaining: 5},
-			map[string]string{hdrLimitRequests: "", hdrLimitTokens: ""}},
+			map[string]string{hdrLimitRequests: "", hdrLimitTokens: ""}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := http.Header{}
-			if tc.ref != nil {
-				setRefusalRateLimitHeaders(h, tc.ref)
-			} else {
-				setRateLimitHeaders(h, tc.rs)
-			}
-			for k, want := range tc.want {
-				if got := h.Get(k); got != want {
-					t.Errorf("%s = %q, want %q", k, got, want)
+			for _, anthropic := range []bool{false, true} {
+				h := http.Header{}
+				rh := rateHeaders{h: h, anthropic: anthropic, now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+				if tc.ref != nil {
+					setRefusalRateLimitHeaders(rh, tc.ref)
+				} else {
+					setRateLimitHeaders(rh, tc.rs)
+				}
+				for k, want := range tc.want {
+					if got := h.Get(k); got != want {
+						t.Errorf("anthropic %v: %s = %q, want %q", anthropic, k, got, want)
+					}
+				}
+				// Anthropic's names carry the same numbers, with the reset as
+				// a time; other surfaces get none of them.
+				for _, names := range [][2]string{
+					{hdrLimitRequests, hdrAnthropicLimitRequests}, {hdrRemainingRequests, hdrAnthropicRemainingRequests},
+					{hdrLimitTokens, hdrAnthropicLimitTokens}, {hdrRemainingTokens, hdrAnthropicRemainingTokens},
+				} {
+					want := ""
+					if anthropic {
+						want = h.Get(names[0])
+					}
+					if got := h.Get(names[1]); got != want {
+						t.Errorf("anthropic %v: %s = %q, want %q", anthropic, names[1], got, want)
+					}
+				}
+				for k, want := range tc.wantAnthropicReset {
+					if !anthropic {
+						want = ""
+					}
+					if got := h.Get(k); got != want {
+						t.Errorf("anthropic %v: %s = %q, want %q", anthropic, k, got, want)
+					}
 				}
 			}
 		})
@@ -214,5 +246,36 @@ func TestHandlerPanicReleasesReservation(t *testing.T) {
 		if res := e.chat(keyAlice, miniBody); res.status != http.StatusOK {
 			t.Fatalf("request %d after the panic: status %d (reservation kept): %s", i+1, res.status, res.body)
 		}
+	}
+}
+
+// On the Anthropic surface the same limits are also reported under
+// Anthropic's names, which its SDKs read, with resets as RFC 3339 times.
+func TestAnthropicRateLimitHeaders(t *testing.T) {
+	e := newEnv(t)
+	e.apply([]*snapshotv1.Entity{
+		tokenE(1, "laptop", "alice", e.digest(keyAlice), func(t *snapshotv1.Token) { t.Limits = limitsOf(30, 0) }),
+	})
+	before := time.Now().UTC().Truncate(time.Second)
+	body := `{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"one two"}]}`
+	res := e.do(http.MethodPost, "/v1/messages", body, anthropicHeaders(keyAlice))
+	if res.status != http.StatusOK {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	if got := res.header.Get(hdrAnthropicLimitRequests); got != "30" {
+		t.Errorf("%s = %q, want 30", hdrAnthropicLimitRequests, got)
+	}
+	if got := res.header.Get(hdrAnthropicRemainingRequests); got != "29" {
+		t.Errorf("%s = %q, want 29", hdrAnthropicRemainingRequests, got)
+	}
+	reset, err := time.Parse(time.RFC3339, res.header.Get(hdrAnthropicResetRequests))
+	if err != nil || reset.Before(before) || reset.After(before.Add(2*time.Minute)) || reset.Location() != time.UTC {
+		t.Errorf("%s = %q (%v), want a UTC time within the next window", hdrAnthropicResetRequests, res.header.Get(hdrAnthropicResetRequests), err)
+	}
+	if got := res.header.Get(hdrLimitRequests); got != "30" {
+		t.Errorf("%s = %q: the x-ratelimit-* headers stay on every surface", hdrLimitRequests, got)
+	}
+	if res := e.chat(keyAlice, `{"model":"gpt-4o-mini","messages":[]}`); res.header.Get(hdrAnthropicLimitRequests) != "" {
+		t.Errorf("the OpenAI surface got %s", hdrAnthropicLimitRequests)
 	}
 }

@@ -144,17 +144,26 @@ func TestGrantsNeverExceedALimit(t *testing.T) {
 				t.Fatalf("admitted %d, limit %d", len(first.admitted), tc.limit)
 			}
 			finish(first)
-			a.bg.Wait()
-			b.bg.Wait()
-			a.reportGrants(context.Background(), time.Now(), true)
-			b.reportGrants(context.Background(), time.Now(), true)
-			// Near the limit no grant is given: one at a time, alternating.
-			total := len(first.admitted)
-			for i := 0; i < 2*tc.limit && total < tc.limit+1; i++ {
+			// Grants being made in the background may hold what is left:
+			// let them land, then give back what they do not use.
+			settle := func() {
+				a.bg.Wait()
+				b.bg.Wait()
+				a.reportGrants(context.Background(), time.Now(), true)
+				b.reportGrants(context.Background(), time.Now(), true)
+			}
+			settle()
+			// Then one at a time, alternating, until refusals persist
+			// with nothing held back.
+			total, refusals := len(first.admitted), 0
+			for i := 0; i < 4*tc.limit && total < tc.limit+1 && refusals < 4; i++ {
 				ad, err := []testLimiter{a, b}[i%2].Admit(context.Background(), req)
 				if err != nil {
+					refusals++
+					settle()
 					continue
 				}
+				refusals = 0
 				total++
 				finish(&outcome{admitted: []*Admission{ad}})
 			}
