@@ -80,6 +80,14 @@ type Config struct {
 	// LimitsGrantMax bounds the requests one grant admits without Redis;
 	// 0 turns grants off.
 	LimitsGrantMax int
+	// LimitsAdaptive learns a concurrency limit per channel from upstream
+	// pushback (429s, low rate-limit headers): multiplicative decrease by
+	// LimitsAdaptiveBackoffPercent, signals within LimitsAdaptiveGap merged,
+	// the limit forgotten LimitsAdaptiveForget after the last signal.
+	LimitsAdaptive               bool
+	LimitsAdaptiveBackoffPercent int
+	LimitsAdaptiveGap            time.Duration
+	LimitsAdaptiveForget         time.Duration
 	// LimitsCallTimeout bounds one Redis call of the limiter.
 	LimitsCallTimeout time.Duration
 }
@@ -94,7 +102,9 @@ const (
 	// A router crash loses no written event; JetStream itself fsyncs
 	// every two minutes by default (decision 0012).
 	DefaultSpoolSyncInterval = 100 * time.Millisecond
-	DefaultConnectTimeout    = 10 * time.Second
+	// defaultAdaptiveBackoffPercent is limits.DefaultAdaptiveBackoff.
+	defaultAdaptiveBackoffPercent = 70
+	DefaultConnectTimeout         = 10 * time.Second
 	// Non-streamed answers of reasoning models arrive whole after minutes.
 	DefaultFirstByteTimeout = 10 * time.Minute
 	DefaultIdleTimeout      = 2 * time.Minute
@@ -155,6 +165,14 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 		"longest wait for one Redis call before limits are decided locally until Redis answers again")
 	s.Int(&c.LimitsGrantMax, "limits-grant-max", "BURNCLOUD_LIMITS_GRANT_MAX", limits.DefaultGrantMax,
 		"most requests admitted from one grant without a Redis call, for keys far from their limits; 0 decides every request in Redis")
+	s.Bool(&c.LimitsAdaptive, "limits-adaptive", "BURNCLOUD_LIMITS_ADAPTIVE", true,
+		"learn a concurrency limit per channel from upstream 429s and rate-limit headers")
+	s.Int(&c.LimitsAdaptiveBackoffPercent, "limits-adaptive-backoff-percent", "BURNCLOUD_LIMITS_ADAPTIVE_BACKOFF_PERCENT",
+		defaultAdaptiveBackoffPercent, "what one congestion signal leaves of a channel's learned concurrency, in percent")
+	s.Duration(&c.LimitsAdaptiveGap, "limits-adaptive-gap", "BURNCLOUD_LIMITS_ADAPTIVE_GAP", limits.DefaultAdaptiveGap,
+		"congestion signals this close to a decrease count as the same event")
+	s.Duration(&c.LimitsAdaptiveForget, "limits-adaptive-forget", "BURNCLOUD_LIMITS_ADAPTIVE_FORGET", limits.DefaultAdaptiveForget,
+		"a learned channel limit is dropped this long after its last congestion signal")
 	s.String(&c.LimitsFallback, "limits-fallback", "BURNCLOUD_LIMITS_FALLBACK", string(limits.FallbackLocal),
 		"what limits do while Redis is unreachable: local, open or closed")
 	err := s.Parse(args)
@@ -238,6 +256,15 @@ func (c Config) validate() error {
 	}
 	if c.LimitsGrantMax < 0 || c.LimitsGrantMax > 1<<16 {
 		bad("BURNCLOUD_LIMITS_GRANT_MAX", "limits-grant-max", "must be between 0 (off) and 65536")
+	}
+	if c.LimitsAdaptiveBackoffPercent < 1 || c.LimitsAdaptiveBackoffPercent > 99 {
+		bad("BURNCLOUD_LIMITS_ADAPTIVE_BACKOFF_PERCENT", "limits-adaptive-backoff-percent", "must be between 1 and 99")
+	}
+	if c.LimitsAdaptiveGap < time.Millisecond || c.LimitsAdaptiveGap > time.Minute {
+		bad("BURNCLOUD_LIMITS_ADAPTIVE_GAP", "limits-adaptive-gap", "must be between 1ms and 1m")
+	}
+	if c.LimitsAdaptiveForget < time.Second || c.LimitsAdaptiveForget > 24*time.Hour {
+		bad("BURNCLOUD_LIMITS_ADAPTIVE_FORGET", "limits-adaptive-forget", "must be between 1s and 24h")
 	}
 	if _, err := limits.ParseFallback(c.LimitsFallback); err != nil {
 		bad("BURNCLOUD_LIMITS_FALLBACK", "limits-fallback", "must be local, open or closed")

@@ -161,6 +161,8 @@ func limitsConfig(cfg Config, fallback limits.Fallback) limits.Config {
 		FleetSize: cfg.FleetSize, Window: cfg.LimitsWindow, ReservationTTL: cfg.LimitsReservationTTL,
 		RateFallback: fallback, ConcurrencyFallback: fallback, QuotaFallback: fallback,
 		GrantMax: cfg.LimitsGrantMax, CallTimeout: cfg.LimitsCallTimeout,
+		AdaptiveOff: !cfg.LimitsAdaptive, AdaptiveBackoff: float64(cfg.LimitsAdaptiveBackoffPercent) / 100,
+		AdaptiveGap: cfg.LimitsAdaptiveGap, AdaptiveForget: cfg.LimitsAdaptiveForget,
 	}
 	if cfg.TotalTimeout > 0 {
 		lc.MaxHold = cfg.TotalTimeout + time.Minute
