@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -140,6 +141,16 @@ func (g *gateway) userUsed(name string) int64 {
 // settled waits until the ledger holds exactly the given event ids once each
 // and alice's balance equals the sum of their costs. With nil ids it checks
 // against every event on the stream at each look, as late events keep coming.
+// streamHolds waits until the usage stream holds n events: every
+// authenticated request publishes one, some after the others are settled.
+func (g *gateway) streamHolds(t *testing.T, n int) {
+	t.Helper()
+	eventually(t, 15*time.Second, "every request's event in the stream", func() (bool, string) {
+		got := len(g.streamEvents())
+		return got == n, fmt.Sprintf("%d events, want %d", got, n)
+	})
+}
+
 func (g *gateway) settled(t *testing.T, want map[string]bool) {
 	t.Helper()
 	eventually(t, 15*time.Second, "ledger settles every event once", func() (bool, string) {

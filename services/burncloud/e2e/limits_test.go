@@ -193,6 +193,7 @@ func TestQuotaFiftyConcurrentOverTwoRouters(t *testing.T) {
 	}
 
 	// Billing settles all 50 events; only the admitted one costs anything.
+	g.streamHolds(t, 50)
 	g.settled(t, nil)
 	var cost int64
 	costly := 0

@@ -148,6 +148,9 @@ func New(nc *nats.Conn, sp *spool.Spool, cfg Config, log *zap.Logger, m *Metrics
 	if err != nil {
 		return nil, fmt.Errorf("publish: subscribe to acknowledgements: %w", err)
 	}
+	// The server knows the subscription before the first ack is due; if
+	// NATS is away now, acks missed meanwhile time out and are retried.
+	_ = nc.FlushTimeout(time.Second)
 	if log == nil {
 		log = zap.NewNop()
 	}
