@@ -102,9 +102,7 @@ const (
 	// A router crash loses no written event; JetStream itself fsyncs
 	// every two minutes by default (decision 0012).
 	DefaultSpoolSyncInterval = 100 * time.Millisecond
-	// defaultAdaptiveBackoffPercent is limits.DefaultAdaptiveBackoff.
-	defaultAdaptiveBackoffPercent = 70
-	DefaultConnectTimeout         = 10 * time.Second
+	DefaultConnectTimeout    = 10 * time.Second
 	// Non-streamed answers of reasoning models arrive whole after minutes.
 	DefaultFirstByteTimeout = 10 * time.Minute
 	DefaultIdleTimeout      = 2 * time.Minute
@@ -168,7 +166,7 @@ func LoadConfig(args []string, env config.Lookup) (Config, error) {
 	s.Bool(&c.LimitsAdaptive, "limits-adaptive", "BURNCLOUD_LIMITS_ADAPTIVE", true,
 		"learn a concurrency limit per channel from upstream 429s and rate-limit headers")
 	s.Int(&c.LimitsAdaptiveBackoffPercent, "limits-adaptive-backoff-percent", "BURNCLOUD_LIMITS_ADAPTIVE_BACKOFF_PERCENT",
-		defaultAdaptiveBackoffPercent, "what one congestion signal leaves of a channel's learned concurrency, in percent")
+		limits.DefaultAdaptiveBackoffPercent, "what one congestion signal leaves of a channel's learned concurrency, in percent")
 	s.Duration(&c.LimitsAdaptiveGap, "limits-adaptive-gap", "BURNCLOUD_LIMITS_ADAPTIVE_GAP", limits.DefaultAdaptiveGap,
 		"congestion signals this close to a decrease count as the same event")
 	s.Duration(&c.LimitsAdaptiveForget, "limits-adaptive-forget", "BURNCLOUD_LIMITS_ADAPTIVE_FORGET", limits.DefaultAdaptiveForget,

@@ -354,7 +354,12 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// rateHeaders writes the rate-limit headers of the request's surface.
+// rateHeaders writes the rate-limit headers of the request's surface; only
+// Anthropic's need the time.
 func (c *call) rateHeaders(w http.ResponseWriter) rateHeaders {
-	return rateHeaders{h: w.Header(), anthropic: c.op.surface == translate.Anthropic, now: time.Now()}
+	rh := rateHeaders{h: w.Header(), anthropic: c.op.surface == translate.Anthropic}
+	if rh.anthropic {
+		rh.now = time.Now()
+	}
+	return rh
 }

@@ -94,12 +94,13 @@ const (
 	DefaultMaxPending     = 100_000
 	// TCP Reno halves; 0.7 (CUBIC's factor) gives up less on one signal
 	// when most attempts of a burst still succeed.
-	DefaultAdaptiveBackoff = 0.7
-	DefaultAdaptiveGap     = time.Second
-	DefaultAdaptiveForget  = 10 * time.Minute
-	DefaultGrantMax        = 256
-	DefaultGrantLife       = 2 * time.Second
-	DefaultGrantReport     = 100 * time.Millisecond
+	DefaultAdaptiveBackoffPercent = 70
+	DefaultAdaptiveBackoff        = DefaultAdaptiveBackoffPercent / 100.0
+	DefaultAdaptiveGap            = time.Second
+	DefaultAdaptiveForget         = 10 * time.Minute
+	DefaultGrantMax               = 256
+	DefaultGrantLife              = 2 * time.Second
+	DefaultGrantReport            = 100 * time.Millisecond
 )
 
 func (c Config) withDefaults() Config {
