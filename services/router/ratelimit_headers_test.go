@@ -256,7 +256,7 @@ func TestAnthropicRateLimitHeaders(t *testing.T) {
 	e.apply([]*snapshotv1.Entity{
 		tokenE(1, "laptop", "alice", e.digest(keyAlice), func(t *snapshotv1.Token) { t.Limits = limitsOf(30, 0) }),
 	})
-	before := time.Now().UTC().Truncate(time.Second)
+	before := time.Now()
 	body := `{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"one two"}]}`
 	res := e.do(http.MethodPost, "/v1/messages", body, anthropicHeaders(keyAlice))
 	if res.status != http.StatusOK {
@@ -268,9 +268,17 @@ func TestAnthropicRateLimitHeaders(t *testing.T) {
 	if got := res.header.Get(hdrAnthropicRemainingRequests); got != "29" {
 		t.Errorf("%s = %q, want 29", hdrAnthropicRemainingRequests, got)
 	}
+	after := time.Now()
+	// The same moment as the OpenAI reset duration, rounded up to the second.
+	d, err := time.ParseDuration(res.header.Get(hdrResetRequests))
+	if err != nil || d <= 0 {
+		t.Fatalf("%s = %q: %v", hdrResetRequests, res.header.Get(hdrResetRequests), err)
+	}
 	reset, err := time.Parse(time.RFC3339, res.header.Get(hdrAnthropicResetRequests))
-	if err != nil || reset.Before(before) || reset.After(before.Add(2*time.Minute)) || reset.Location() != time.UTC {
-		t.Errorf("%s = %q (%v), want a UTC time within the next window", hdrAnthropicResetRequests, res.header.Get(hdrAnthropicResetRequests), err)
+	lo, hi := before.Add(d).Add(-time.Millisecond), after.Add(d).Add(time.Second+time.Millisecond)
+	if err != nil || reset.Before(lo) || reset.After(hi) || reset.Location() != time.UTC {
+		t.Errorf("%s = %q (%v), want a UTC time between %s and %s", hdrAnthropicResetRequests,
+			res.header.Get(hdrAnthropicResetRequests), err, lo.UTC().Format(time.RFC3339), hi.UTC().Format(time.RFC3339))
 	}
 	if got := res.header.Get(hdrLimitRequests); got != "30" {
 		t.Errorf("%s = %q: the x-ratelimit-* headers stay on every surface", hdrLimitRequests, got)
