@@ -34,6 +34,7 @@ func (*byteBody) Close() error { return nil }
 
 func (t *cannedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	_, _ = io.Copy(io.Discard, req.Body)
+	_ = req.Body.Close() // as a RoundTripper must
 	b := &byteBody{}
 	b.Reset(t.body)
 	return &http.Response{

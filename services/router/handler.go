@@ -81,18 +81,27 @@ type call struct {
 	// the client connection is cut so it cannot mistake the answer for
 	// a complete one.
 	abort bool
+	// flight counts the upstream bodies over body and upBuf still open.
+	flight *bodyFlight
 }
 
 const maxPooledBuffer = 1 << 20
 
 func (s *Server) getCall(op *operation) *call {
 	c := s.calls.Get().(*call)
-	body, up, resp := c.body, c.upBuf, c.respBuf
-	*c = call{s: s, op: op, start: time.Now(), body: body[:0], upBuf: up[:0], respBuf: resp[:0]}
+	body, up, resp, flight := c.body, c.upBuf, c.respBuf, c.flight
+	if flight == nil {
+		flight = new(bodyFlight)
+	}
+	*c = call{s: s, op: op, start: time.Now(), body: body[:0], upBuf: up[:0], respBuf: resp[:0], flight: flight}
 	return c
 }
 
 func (s *Server) putCall(c *call) {
+	if !c.flight.settled() {
+		// The transport may still be sending these bytes upstream.
+		c.body, c.upBuf, c.flight = nil, nil, nil
+	}
 	if cap(c.body) > maxPooledBuffer {
 		c.body = nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
 	"github.com/burncloud/burncloud/pkg/translate"
@@ -80,11 +81,19 @@ func (c *call) prepare(ch *snapshot.Channel) ([]byte, error) {
 // newUpstreamRequest builds the attempt's request: the URL for the
 // channel's type and layout, the forwarded headers and its credentials.
 func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snapshot.Channel, key snapshot.Key, body []byte) (*http.Request, error) {
-	target := c.upstreamURL(ch)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	// The URL is set below: laid out from the channel's parsed base URL,
+	// not parsed again on every request.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", nil)
 	if err != nil {
 		return nil, err
 	}
+	b := c.flight.body(body)
+	if err := c.upstreamURL(ch, &b.url); err != nil {
+		return nil, err
+	}
+	b.url.Host = strings.TrimSuffix(b.url.Host, ":") // an empty port, as NewRequest drops it
+	req.URL, req.Host = &b.url, b.url.Host
+	req.Body, req.GetBody, req.ContentLength = b, b.again, int64(len(body))
 	for _, k := range forwardedHeaders {
 		if v, ok := r.Header[k]; ok {
 			req.Header[k] = v
@@ -125,20 +134,36 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	return req, nil
 }
 
-// upstreamURL lays out the attempt's URL by channel type (DESIGN §3.5).
-func (c *call) upstreamURL(ch *snapshot.Channel) string {
+// upstreamURL lays out the attempt's URL by channel type (DESIGN §3.5) in u.
+func (c *call) upstreamURL(ch *snapshot.Channel, u *url.URL) error {
 	path := upstreamPath(c.op, c.up, c.stream)
+	var rest string
 	switch ch.Type {
 	case adminv1.ChannelType_CHANNEL_TYPE_AZURE:
-		return ch.BaseURL + "/openai/deployments/" + url.PathEscape(c.upstreamModel) + path +
+		rest = "/openai/deployments/" + url.PathEscape(c.upstreamModel) + path +
 			"?api-version=" + url.QueryEscape(orDefault(ch.APIVersion, azureAPIVersion))
 	case adminv1.ChannelType_CHANNEL_TYPE_GEMINI:
-		return ch.BaseURL + "/v1beta/models/" + url.PathEscape(c.upstreamModel) + ":" + path + sseQuery(c.stream)
+		rest = "/v1beta/models/" + url.PathEscape(c.upstreamModel) + ":" + path + sseQuery(c.stream)
 	case adminv1.ChannelType_CHANNEL_TYPE_VERTEX:
-		return ch.BaseURL + "/v1/projects/" + url.PathEscape(ch.Project) + "/locations/" + url.PathEscape(ch.Location) +
+		rest = "/v1/projects/" + url.PathEscape(ch.Project) + "/locations/" + url.PathEscape(ch.Location) +
 			"/publishers/google/models/" + url.PathEscape(c.upstreamModel) + ":" + path + sseQuery(c.stream)
+	default:
+		// A fixed path with nothing to escape: appended to the base's
+		// decoded and encoded forms alike.
+		*u = ch.Base
+		u.Path += path
+		if u.RawPath != "" {
+			u.RawPath += path
+		}
+		return nil
 	}
-	return ch.BaseURL + path
+	// Escaped names and a query: the whole URL is parsed.
+	p, err := url.Parse(ch.BaseURL + rest)
+	if err != nil {
+		return err
+	}
+	*u = *p
+	return nil
 }
 
 func sseQuery(stream bool) string {

@@ -203,8 +203,10 @@ type Channel struct {
 	Name string
 	Type adminv1.ChannelType
 	// BaseURL has no trailing slash; paths such as /chat/completions are
-	// appended to it.
+	// appended to it. Base is BaseURL parsed, so that a request does not
+	// parse it again.
 	BaseURL      string
+	Base         url.URL
 	Keys         []Key
 	Models       []string
 	ModelMap     map[string]string
@@ -256,12 +258,12 @@ func channelOf(p *snapshotv1.Channel) (*Channel, error) {
 			c.Keys = append(c.Keys, Key{ID: k.GetId(), Secret: k.GetSecret(), Bearer: []string{"Bearer " + k.GetSecret()}})
 		}
 	}
-	base, err := checkBaseURL(baseURLOf(p))
+	base, u, err := checkBaseURL(baseURLOf(p))
 	if err != nil {
 		c.Disabled = true
 		return c, fmt.Errorf("channel %q: %w", c.Name, err)
 	}
-	c.BaseURL = base
+	c.BaseURL, c.Base = base, u
 	if len(c.Keys) == 0 {
 		c.Disabled = true
 		return c, fmt.Errorf("channel %q: no keys", c.Name)
@@ -282,17 +284,21 @@ func baseURLOf(p *snapshotv1.Channel) string {
 }
 
 // checkBaseURL accepts absolute http(s) URLs without user info, query or
-// fragment, and trims the trailing slash.
-func checkBaseURL(raw string) (string, error) {
+// fragment, and trims the trailing slash; it returns the URL parsed too.
+func checkBaseURL(raw string) (string, url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("base URL does not parse")
+		return "", url.URL{}, fmt.Errorf("base URL does not parse")
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("base URL must be an absolute http or https URL")
+		return "", url.URL{}, fmt.Errorf("base URL must be an absolute http or https URL")
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base URL must not carry user info, a query or a fragment")
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", url.URL{}, fmt.Errorf("base URL must not carry user info, a query or a fragment")
 	}
-	return strings.TrimRight(raw, "/"), nil
+	trimmed := strings.TrimRight(raw, "/")
+	if u, err = url.Parse(trimmed); err != nil {
+		return "", url.URL{}, fmt.Errorf("base URL does not parse")
+	}
+	return trimmed, *u, nil
 }

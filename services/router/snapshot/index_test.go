@@ -289,3 +289,31 @@ func TestHasChannelKeyAndVertexBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestChannelBaseURLParsedOnce(t *testing.T) {
+	for _, tt := range []struct {
+		raw, want string
+		disabled  bool
+	}{
+		{"https://api.example.com/v1/", "https://api.example.com/v1", false},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", false},
+		{"https://h.example/a%2Fb/v1", "https://h.example/a%2Fb/v1", false},
+		{"https://api.example.com/v1?", "", true},
+		{"https://api.example.com/v1?x=1", "", true},
+		{"ftp://api.example.com", "", true},
+	} {
+		x, _ := Build(1, []*snapshotv1.Entity{channelEntity("c", 10, []string{"gpt-4o"}, func(c *snapshotv1.Channel) {
+			c.BaseUrl = tt.raw
+		})})
+		c, ok := x.Channel("c")
+		if !ok || c.Disabled != tt.disabled {
+			t.Fatalf("%s: channel %+v, want disabled %v", tt.raw, c, tt.disabled)
+		}
+		if tt.disabled {
+			continue
+		}
+		if c.BaseURL != tt.want || c.Base.String() != tt.want {
+			t.Errorf("%s: base %q, parsed %q, want %q", tt.raw, c.BaseURL, c.Base.String(), tt.want)
+		}
+	}
+}
