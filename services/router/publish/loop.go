@@ -26,7 +26,6 @@ func (p *Publisher) run() {
 	r := p.sp.NewReader()
 	recs := make([]spool.Record, 0, p.cfg.MaxInFlight)
 	var backoff time.Duration
-	batched := false // the last records read came more than one at a time
 	for {
 		if p.failed.Load() || !p.nc.IsConnected() {
 			if !p.waitIdle() {
@@ -53,19 +52,17 @@ func (p *Publisher) run() {
 		if err != nil {
 			p.log.Error("reading the spool", zap.Error(err)) // damaged records were skipped
 		}
-		if len(recs) > 0 {
-			batched = len(recs) > 1
-		}
 		if len(recs) == 0 {
 			// Poll now and then: a NATS outage must be noticed with nothing new to send.
 			t := time.NewTimer(p.cfg.MaxBackoff)
 			select {
 			case <-notify:
 				t.Stop()
-				// Durable already: under load, waiting a moment lets one
-				// write to NATS carry the events of many requests. A lone
-				// event goes at once, while the router is otherwise idle.
-				if batched && !p.sleep(publishLinger) {
+				// Durable already, so nothing waits on the send: a moment's
+				// wait lets one write to NATS carry the events of many
+				// requests, and keeps the send, its acknowledgement and
+				// their wake-ups off the request that follows this one.
+				if !p.sleep(publishLinger) {
 					return
 				}
 			case <-t.C:
