@@ -36,6 +36,9 @@ type call struct {
 	op    *operation
 	start time.Time
 	id    string
+	// idValue is id as a header value: the client's x-request-id and the
+	// upstream's x-client-request-id share it (headers are not modified).
+	idValue []string
 
 	idx    *snapshot.Index
 	tok    *snapshot.Token
@@ -137,7 +140,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op *operation, mo
 	c := s.getCall(op)
 	defer s.putCall(c)
 	c.id = uuid.Must(uuid.NewV7()).String()
-	w.Header()[hdrRequestID] = []string{c.id}
+	c.idValue = []string{c.id}
+	w.Header()[hdrRequestID] = c.idValue
 	s.m.inFlight.Inc()
 	defer s.m.inFlight.Dec()
 	// Covers errors, panics (http.ErrAbortHandler included) and

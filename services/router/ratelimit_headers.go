@@ -54,17 +54,28 @@ func (rh rateHeaders) tokens(hr limits.Headroom) {
 }
 
 // set writes one kind's three headers; a kind without a limit gets none.
+// The three values share one string and one backing array: two
+// allocations (three with a duration reset) instead of six.
 func (rh rateHeaders) set(limit, remaining, reset string, hr limits.Headroom, resetAsTime bool) {
 	if hr.Limit <= 0 {
 		return
 	}
-	rh.h[limit] = []string{strconv.FormatInt(hr.Limit, 10)}
-	rh.h[remaining] = []string{strconv.FormatInt(max(hr.Remaining, 0), 10)}
+	var scratch [96]byte
+	b := strconv.AppendInt(scratch[:0], hr.Limit, 10)
+	i := len(b)
+	b = strconv.AppendInt(b, max(hr.Remaining, 0), 10)
+	j := len(b)
 	if resetAsTime {
-		rh.h[reset] = []string{formatResetTime(rh.now, hr.Reset)}
+		b = appendResetTime(b, rh.now, hr.Reset)
 	} else {
-		rh.h[reset] = []string{formatReset(hr.Reset)}
+		b = append(b, formatReset(hr.Reset)...)
 	}
+	all := string(b)
+	vals := new([3]string)
+	vals[0], vals[1], vals[2] = all[:i], all[i:j], all[j:]
+	rh.h[limit] = vals[0:1:1]
+	rh.h[remaining] = vals[1:2:2]
+	rh.h[reset] = vals[2:3:3]
 }
 
 // setRateLimitHeaders reports the tightest RPM and TPM limit an admission
@@ -99,13 +110,13 @@ func formatReset(d time.Duration) string {
 	return max(d, 0).Round(time.Millisecond).String()
 }
 
-// formatResetTime writes the moment a window resets as Anthropic does,
-// RFC 3339 in UTC to the second, rounded up so that a client waiting until
-// then is never early.
-func formatResetTime(now time.Time, d time.Duration) string {
+// appendResetTime appends the moment a window resets as Anthropic writes
+// it, RFC 3339 in UTC to the second, rounded up so that a client waiting
+// until then is never early.
+func appendResetTime(b []byte, now time.Time, d time.Duration) []byte {
 	t := now.Add(max(d, 0)).UTC()
 	if t.Nanosecond() != 0 {
 		t = t.Truncate(time.Second).Add(time.Second)
 	}
-	return t.Format(time.RFC3339)
+	return t.AppendFormat(b, time.RFC3339)
 }

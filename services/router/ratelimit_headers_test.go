@@ -287,3 +287,30 @@ func TestAnthropicRateLimitHeaders(t *testing.T) {
 		t.Errorf("the OpenAI surface got %s", hdrAnthropicLimitRequests)
 	}
 }
+
+// Rate-limit headers are written on every admitted request: each kind's
+// three values share one string and one backing array.
+func TestRateLimitHeadersAllocations(t *testing.T) {
+	rs := limits.RateState{
+		Requests: limits.Headroom{Limit: 1000, Remaining: 998, Reset: 1500 * time.Millisecond},
+		Tokens:   limits.Headroom{Limit: 200000, Remaining: 150000, Reset: 20 * time.Second},
+	}
+	h := make(http.Header, 16)
+	allocs := testing.AllocsPerRun(100, func() {
+		setRateLimitHeaders(rateHeaders{h: h}, rs)
+	})
+	// Per kind: the values' string, their backing array and the reset's
+	// duration text.
+	if allocs > 6 {
+		t.Fatalf("%.0f allocations, want at most 6", allocs)
+	}
+	want := map[string]string{
+		hdrLimitRequests: "1000", hdrRemainingRequests: "998", hdrResetRequests: "1.5s",
+		hdrLimitTokens: "200000", hdrRemainingTokens: "150000", hdrResetTokens: "20s",
+	}
+	for k, v := range want {
+		if got := h[k]; len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+}

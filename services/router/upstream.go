@@ -109,7 +109,7 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	if _, ok := req.Header[hdrContentType]; !ok || c.translated {
 		req.Header[hdrContentType] = []string{"application/json"}
 	}
-	req.Header["X-Client-Request-Id"] = []string{c.id}
+	req.Header["X-Client-Request-Id"] = c.idValue
 	switch ch.Type {
 	case adminv1.ChannelType_CHANNEL_TYPE_AZURE:
 		req.Header["Api-Key"] = []string{key.Secret}
