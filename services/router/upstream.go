@@ -89,6 +89,7 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	}
 	b := c.flight.body(body)
 	if err := c.upstreamURL(ch, &b.url); err != nil {
+		_ = b.Close() // never sent
 		return nil, err
 	}
 	b.url.Host = strings.TrimSuffix(b.url.Host, ":") // an empty port, as NewRequest drops it
@@ -125,6 +126,7 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	case adminv1.ChannelType_CHANNEL_TYPE_VERTEX:
 		auth, err := c.s.vertex.Authorization(ctx, key.Secret)
 		if err != nil {
+			_ = b.Close() // never sent
 			return nil, errors.Join(errVertexCredentials, err)
 		}
 		req.Header[hdrAuth] = []string{auth}
