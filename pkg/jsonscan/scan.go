@@ -1,7 +1,8 @@
 // Package jsonscan holds the primitives of a minimal JSON tokenizer: finding
-// where whitespace, a string or a whole value ends, without decoding or
-// allocating. Strings are skipped with their escapes, so text inside a value
-// is never mistaken for structure. Nothing is validated; on malformed input
+// where whitespace, a string or a whole value ends, and walking the members
+// of an object or the elements of an array, without decoding or allocating.
+// Strings are skipped with their escapes, so text inside a value is never
+// mistaken for structure. Nothing is validated; on malformed input
 // the functions report -1 (or stop early) and never panic.
 package jsonscan
 

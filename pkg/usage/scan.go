@@ -1,5 +1,7 @@
 package usage
 
+import "github.com/burncloud/burncloud/pkg/jsonscan"
+
 // The Scan functions read the usage of a whole (non-streaming) response body
 // without decoding it: they walk the top-level object, skipping every other
 // member, and read the integers of its usage object. The bool result reports
@@ -12,7 +14,7 @@ package usage
 // (prompt_tokens/completion_tokens and input_tokens/output_tokens) are
 // understood, as is DeepSeek's prompt_cache_hit_tokens.
 func ScanOpenAI(body []byte) (Usage, bool) {
-	v, ok := member(body, "usage")
+	v, ok := jsonscan.Member(body, "usage")
 	if !ok {
 		return Usage{}, false
 	}
@@ -21,7 +23,7 @@ func ScanOpenAI(body []byte) (Usage, bool) {
 
 // ScanAnthropic reads the top-level "usage" of an Anthropic Messages body.
 func ScanAnthropic(body []byte) (Usage, bool) {
-	v, ok := member(body, "usage")
+	v, ok := jsonscan.Member(body, "usage")
 	if !ok {
 		return Usage{}, false
 	}
@@ -36,10 +38,10 @@ func ScanAnthropic(body []byte) (Usage, bool) {
 // JSON array of responses (streamGenerateContent without alt=sse) is read
 // too; the last element carrying usage wins, as counts there are cumulative.
 func ScanGemini(body []byte) (Usage, bool) {
-	if a, isArray := openArray(body); isArray {
+	if a, isArray := jsonscan.OpenArray(body); isArray {
 		var u Usage
 		var found bool
-		for el, more := a.next(); more; el, more = a.next() {
+		for el, more := a.Next(); more; el, more = a.Next() {
 			if got, ok := scanGeminiObject(el); ok {
 				u, found = got, true
 			}
@@ -50,7 +52,7 @@ func ScanGemini(body []byte) (Usage, bool) {
 }
 
 func scanGeminiObject(body []byte) (Usage, bool) {
-	v, ok := member(body, "usageMetadata")
+	v, ok := jsonscan.Member(body, "usageMetadata")
 	if !ok {
 		return Usage{}, false
 	}
@@ -67,14 +69,14 @@ func setCount(dst *int64, v []byte) bool {
 }
 
 func readOpenAIUsage(v []byte) (Usage, bool) {
-	o, ok := openObject(v)
+	o, ok := jsonscan.OpenObject(v)
 	if !ok {
 		return Usage{}, false
 	}
 	var c OpenAIChat
 	var total, hit int64
 	var seen, havePrompt, haveTotal, haveCached, haveHit bool
-	for k, val, more := o.next(); more; k, val, more = o.next() {
+	for k, val, more := o.Next(); more; k, val, more = o.Next() {
 		switch string(k) {
 		case "prompt_tokens", "input_tokens":
 			havePrompt = setCount(&c.PromptTokens, val)
@@ -85,11 +87,11 @@ func readOpenAIUsage(v []byte) (Usage, bool) {
 			haveTotal = setCount(&total, val)
 			seen = seen || haveTotal
 		case "prompt_tokens_details", "input_tokens_details":
-			if d, ok := member(val, "cached_tokens"); ok {
+			if d, ok := jsonscan.Member(val, "cached_tokens"); ok {
 				haveCached = setCount(&c.CachedTokens, d)
 			}
 		case "completion_tokens_details", "output_tokens_details":
-			if d, ok := member(val, "reasoning_tokens"); ok {
+			if d, ok := jsonscan.Member(val, "reasoning_tokens"); ok {
 				setCount(&c.ReasoningTokens, d)
 			}
 		case "prompt_cache_hit_tokens":
@@ -114,11 +116,11 @@ type anthropicCounts struct {
 
 func readAnthropicUsage(v []byte) (anthropicCounts, bool) {
 	var c anthropicCounts
-	o, ok := openObject(v)
+	o, ok := jsonscan.OpenObject(v)
 	if !ok {
 		return c, false
 	}
-	for k, val, more := o.next(); more; k, val, more = o.next() {
+	for k, val, more := o.Next(); more; k, val, more = o.Next() {
 		switch string(k) {
 		case "input_tokens":
 			c.hasIn = setCount(&c.n.InputTokens, val)
@@ -150,13 +152,13 @@ func (c *anthropicCounts) merge(d anthropicCounts) {
 }
 
 func readGeminiUsage(v []byte) (Usage, bool) {
-	o, ok := openObject(v)
+	o, ok := jsonscan.OpenObject(v)
 	if !ok {
 		return Usage{}, false
 	}
 	var g Gemini
 	seen := false
-	for k, val, more := o.next(); more; k, val, more = o.next() {
+	for k, val, more := o.Next(); more; k, val, more = o.Next() {
 		switch string(k) {
 		case "promptTokenCount":
 			seen = setCount(&g.PromptTokenCount, val) || seen

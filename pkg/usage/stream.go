@@ -1,6 +1,10 @@
 package usage
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/burncloud/burncloud/pkg/jsonscan"
+)
 
 // StreamScanner follows the usage of one streamed response. Feed it the data
 // of every SSE event in order; it never retains data.
@@ -31,17 +35,17 @@ type OpenAIStream struct {
 
 // Feed reads one chunk or event.
 func (s *OpenAIStream) Feed(data []byte) {
-	o, isObj := openObject(data)
+	o, isObj := jsonscan.OpenObject(data)
 	if !isObj {
 		return
 	}
 	var typ, delta []byte
-	for k, v, more := o.next(); more; k, v, more = o.next() {
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
 		switch string(k) {
 		case "usage":
 			s.take(v)
 		case "response":
-			if u, ok := member(v, "usage"); ok {
+			if u, ok := jsonscan.Member(v, "usage"); ok {
 				s.take(u)
 			}
 		case "choices":
@@ -75,17 +79,17 @@ func (s *OpenAIStream) OutputBytes() int { return s.out }
 // content, refusal, reasoning and tool-call arguments, or a completions
 // chunk's text.
 func openAIChoicesBytes(v []byte) int {
-	a, ok := openArray(v)
+	a, ok := jsonscan.OpenArray(v)
 	if !ok {
 		return 0
 	}
 	n := 0
-	for choice, more := a.next(); more; choice, more = a.next() {
-		o, ok := openObject(choice)
+	for choice, more := a.Next(); more; choice, more = a.Next() {
+		o, ok := jsonscan.OpenObject(choice)
 		if !ok {
 			continue
 		}
-		for k, cv, more := o.next(); more; k, cv, more = o.next() {
+		for k, cv, more := o.Next(); more; k, cv, more = o.Next() {
 			switch string(k) {
 			case "text":
 				n += stringLen(cv)
@@ -98,23 +102,23 @@ func openAIChoicesBytes(v []byte) int {
 }
 
 func openAIDeltaBytes(v []byte) int {
-	o, ok := openObject(v)
+	o, ok := jsonscan.OpenObject(v)
 	if !ok {
 		return 0
 	}
 	n := 0
-	for k, dv, more := o.next(); more; k, dv, more = o.next() {
+	for k, dv, more := o.Next(); more; k, dv, more = o.Next() {
 		switch string(k) {
 		case "content", "refusal", "reasoning_content", "reasoning":
 			n += stringLen(dv)
 		case "tool_calls":
-			calls, ok := openArray(dv)
+			calls, ok := jsonscan.OpenArray(dv)
 			if !ok {
 				continue
 			}
-			for call, more := calls.next(); more; call, more = calls.next() {
-				if fn, ok := member(call, "function"); ok {
-					if args, ok := member(fn, "arguments"); ok {
+			for call, more := calls.Next(); more; call, more = calls.Next() {
+				if fn, ok := jsonscan.Member(call, "function"); ok {
+					if args, ok := jsonscan.Member(fn, "arguments"); ok {
 						n += stringLen(args)
 					}
 				}
@@ -128,12 +132,12 @@ func openAIDeltaBytes(v []byte) int {
 // include_usage adds: "choices" is an empty array and "usage" an object.
 // The router holds it back from clients that did not ask for it.
 func IsOpenAIUsageOnlyChunk(data []byte) bool {
-	o, ok := openObject(data)
+	o, ok := jsonscan.OpenObject(data)
 	if !ok {
 		return false
 	}
 	var emptyChoices, hasUsage bool
-	for k, v, more := o.next(); more; k, v, more = o.next() {
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
 		switch string(k) {
 		case "choices":
 			emptyChoices = isEmptyArray(v)
@@ -156,14 +160,14 @@ type AnthropicStream struct {
 
 // Feed reads one event's data.
 func (s *AnthropicStream) Feed(data []byte) {
-	o, isObj := openObject(data)
+	o, isObj := jsonscan.OpenObject(data)
 	if !isObj {
 		return
 	}
-	for k, v, more := o.next(); more; k, v, more = o.next() {
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
 		switch string(k) {
 		case "message":
-			if u, ok := member(v, "usage"); ok {
+			if u, ok := jsonscan.Member(v, "usage"); ok {
 				if c, ok := readAnthropicUsage(u); ok {
 					s.c, s.ok = c, true
 				}
@@ -180,12 +184,12 @@ func (s *AnthropicStream) Feed(data []byte) {
 }
 
 func anthropicDeltaBytes(v []byte) int {
-	o, ok := openObject(v)
+	o, ok := jsonscan.OpenObject(v)
 	if !ok {
 		return 0
 	}
 	n := 0
-	for k, dv, more := o.next(); more; k, dv, more = o.next() {
+	for k, dv, more := o.Next(); more; k, dv, more = o.Next() {
 		switch string(k) {
 		case "text", "thinking", "partial_json":
 			n += stringLen(dv)
@@ -211,11 +215,11 @@ type GeminiStream struct {
 
 // Feed reads one chunk.
 func (s *GeminiStream) Feed(data []byte) {
-	o, isObj := openObject(data)
+	o, isObj := jsonscan.OpenObject(data)
 	if !isObj {
 		return
 	}
-	for k, v, more := o.next(); more; k, v, more = o.next() {
+	for k, v, more := o.Next(); more; k, v, more = o.Next() {
 		switch string(k) {
 		case "usageMetadata":
 			if u, ok := readGeminiUsage(v); ok {
@@ -230,35 +234,35 @@ func (s *GeminiStream) Feed(data []byte) {
 // geminiCandidatesBytes sums the text parts (thoughts included) and the raw
 // size of function-call arguments.
 func geminiCandidatesBytes(v []byte) int {
-	a, ok := openArray(v)
+	a, ok := jsonscan.OpenArray(v)
 	if !ok {
 		return 0
 	}
 	n := 0
-	for cand, more := a.next(); more; cand, more = a.next() {
-		content, ok := member(cand, "content")
+	for cand, more := a.Next(); more; cand, more = a.Next() {
+		content, ok := jsonscan.Member(cand, "content")
 		if !ok {
 			continue
 		}
-		parts, ok := member(content, "parts")
+		parts, ok := jsonscan.Member(content, "parts")
 		if !ok {
 			continue
 		}
-		pa, ok := openArray(parts)
+		pa, ok := jsonscan.OpenArray(parts)
 		if !ok {
 			continue
 		}
-		for part, more := pa.next(); more; part, more = pa.next() {
-			po, ok := openObject(part)
+		for part, more := pa.Next(); more; part, more = pa.Next() {
+			po, ok := jsonscan.OpenObject(part)
 			if !ok {
 				continue
 			}
-			for k, pv, more := po.next(); more; k, pv, more = po.next() {
+			for k, pv, more := po.Next(); more; k, pv, more = po.Next() {
 				switch string(k) {
 				case "text":
 					n += stringLen(pv)
 				case "functionCall":
-					if args, ok := member(pv, "args"); ok {
+					if args, ok := jsonscan.Member(pv, "args"); ok {
 						n += len(args)
 					}
 				}

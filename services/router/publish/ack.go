@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/burncloud/burncloud/pkg/jsonscan"
 )
 
 // JetStream answers each publish that carries a reply subject with a pub
@@ -16,7 +17,7 @@ import (
 // the message id was seen in the stream's window) or {"error":{...}}. The
 // publisher sends every event with reply subject <inbox>.<record id> and
 // reads the answers from one subscription, so an acknowledgement costs no
-// goroutine, future or JSON decoding of its own.
+// goroutine or future of its own, and is read with jsonscan, not decoded.
 
 // The headers of a status message from the server (NATS protocol).
 const (
@@ -55,36 +56,20 @@ func parseAck(msg *nats.Msg) (string, error) {
 		}
 		return "", fmt.Errorf("%w: status %s %s", errPubAckRefuse, status, msg.Header.Get(descriptionHeader))
 	}
-	data := bytes.TrimSpace(msg.Data)
-	if !bytes.HasPrefix(data, []byte("{")) {
+	data := msg.Data
+	if _, ok := jsonscan.OpenObject(data); !ok {
 		return "", fmt.Errorf("%w: %q", errBadAck, data)
 	}
-	if _, ok := valueOf(data, "error"); ok {
+	if _, ok := jsonscan.Member(data, "error"); ok {
 		return "", fmt.Errorf("%w: %s", errPubAckRefuse, data)
 	}
-	if _, ok := valueOf(data, "seq"); !ok {
+	if _, ok := jsonscan.Member(data, "seq"); !ok {
 		return "", fmt.Errorf("%w: %q", errBadAck, data)
 	}
-	if v, ok := valueOf(data, "duplicate"); ok && bytes.HasPrefix(v, []byte("true")) {
+	if v, ok := jsonscan.Member(data, "duplicate"); ok && string(v) == "true" {
 		return resultDuplicate, nil
 	}
 	return resultStored, nil
-}
-
-// valueOf finds "key": in a flat JSON object as the server writes a pub
-// ack (spaces allowed around the colon) and returns what follows it.
-func valueOf(obj []byte, key string) ([]byte, bool) {
-	quoted := `"` + key + `"`
-	for rest := obj; ; {
-		i := bytes.Index(rest, []byte(quoted))
-		if i < 0 {
-			return nil, false
-		}
-		rest = bytes.TrimLeft(rest[i+len(quoted):], " \t\r\n")
-		if len(rest) > 0 && rest[0] == ':' {
-			return bytes.TrimLeft(rest[1:], " \t\r\n"), true
-		}
-	}
 }
 
 // ackCheckEvery is how often the collector looks for publishes whose
