@@ -80,6 +80,9 @@
 //	prompt-tokens=N    report N prompt tokens instead of counting words
 //	cached=N           report N cached prompt tokens
 //	reasoning=N        report N reasoning tokens on top of the content tokens
+//	timing             a whole OpenAI chat or text completion carries the fake's
+//	                   own time for the request in its system_fingerprint
+//	                   ([ServiceTime] reads it back)
 //
 // Content chunks are the events carrying generated text (or tool-call
 // arguments); opening events such as the role chunk or response.created and

@@ -20,7 +20,9 @@ type exchange struct {
 	sc        Scenario // effective, set by admit
 	started   bool     // response headers written
 	seq       uint64
-	buf       []byte // pooled scratch for rendering
+	buf       []byte    // pooled scratch for rendering
+	start     time.Time // when the handler began
+	stampAt   int       // offset of the timing stamp's digits in buf; 0 if none
 }
 
 // fail answers with an error in the dialect's shape.
@@ -122,6 +124,9 @@ func (ex *exchange) appendID(b []byte, prefix string) []byte {
 
 // reply sends a complete JSON answer, cut or truncated if the scenario says so.
 func (ex *exchange) reply(body []byte) {
+	if ex.stampAt > 0 && ex.stampAt+len(stampZeros) <= len(body) {
+		putStamp(body[ex.stampAt:ex.stampAt+len(stampZeros)], time.Since(ex.start))
+	}
 	if ex.sc.Malformed {
 		body = body[:len(body)/2]
 	}

@@ -171,7 +171,9 @@ func appendChatUsage(b []byte, u usage) []byte {
 }
 
 // appendChunkHead opens a completion object up to and including `"choices":[`.
-func (ex *exchange) appendChunkHead(b []byte, idPrefix, object, model string, created int64) []byte {
+// With stamp (a whole answer under the timing option) the fingerprint gets
+// a placeholder that reply fills with the fake's own time.
+func (ex *exchange) appendChunkHead(b []byte, idPrefix, object, model string, created int64, stamp bool) []byte {
 	b = append(b, `{"id":"`...)
 	b = ex.appendID(b, idPrefix)
 	b = append(b, `","object":"`...)
@@ -180,7 +182,13 @@ func (ex *exchange) appendChunkHead(b []byte, idPrefix, object, model string, cr
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
 	b = jsonwrite.AppendString(b, model)
-	return append(b, `,"system_fingerprint":"fp_fake","choices":[`...)
+	b = append(b, `,"system_fingerprint":"fp_fake`...)
+	if stamp && ex.sc.Timing {
+		b = append(b, stampPrefix...)
+		ex.stampAt = len(b)
+		b = append(b, stampZeros...)
+	}
+	return append(b, `","choices":[`...)
 }
 
 // toolArgsOpen and toolArgsClose wrap the content tokens into the tool
@@ -217,7 +225,7 @@ func (ex *exchange) chatCompletions() {
 		ex.chatStream(&rq, &p, tool, created)
 		return
 	}
-	b := ex.appendChunkHead(ex.buf[:0], "chatcmpl-", "chat.completion", rq.Model, created)
+	b := ex.appendChunkHead(ex.buf[:0], "chatcmpl-", "chat.completion", rq.Model, created, true)
 	b = append(b, `{"index":0,"message":{"role":"assistant",`...)
 	if tool == "" {
 		b = append(b, `"content":"`...)
@@ -257,7 +265,7 @@ func (ex *exchange) chatStream(rq *oaRequest, p *plan, tool string, created int6
 	includeUsage := rq.includeUsage()
 	st := ex.openStream(malformedChatChunk)
 	b := append(ex.buf[:0], "data: "...)
-	b = ex.appendChunkHead(b, "chatcmpl-", "chat.completion.chunk", rq.Model, created)
+	b = ex.appendChunkHead(b, "chatcmpl-", "chat.completion.chunk", rq.Model, created, false)
 	head := len(b)
 	// OpenAI sends "usage":null on every chunk when usage was asked for.
 	end := func(b []byte) []byte {

@@ -26,7 +26,7 @@ func (ex *exchange) completions() {
 		ex.completionStream(&rq, &p, created)
 		return
 	}
-	b := ex.appendChunkHead(ex.buf[:0], "cmpl-", "text_completion", rq.Model, created)
+	b := ex.appendChunkHead(ex.buf[:0], "cmpl-", "text_completion", rq.Model, created, true)
 	b = append(b, `{"text":"`...)
 	b = appendTokens(b, 0, p.tokens)
 	b = append(b, `","index":0,"logprobs":null,"finish_reason":"`...)
@@ -46,7 +46,7 @@ func (ex *exchange) completionStream(rq *oaRequest, p *plan, created int64) {
 	includeUsage := rq.includeUsage()
 	st := ex.openStream(malformedCompletionChunk)
 	b := append(ex.buf[:0], "data: "...)
-	b = ex.appendChunkHead(b, "cmpl-", "text_completion", rq.Model, created)
+	b = ex.appendChunkHead(b, "cmpl-", "text_completion", rq.Model, created, false)
 	head := len(b)
 	defer func() { ex.buf = b }()
 	end := func(b []byte) []byte {

@@ -46,6 +46,7 @@ type Scenario struct {
 	PromptTokens    int
 	CachedTokens    int
 	ReasoningTokens int
+	Timing          bool
 }
 
 type optKind uint8
@@ -119,6 +120,7 @@ var options = [...]option{
 	intField("prompt-tokens", 1, maxTokens, func(s *Scenario) *int { return &s.PromptTokens }),
 	intField("cached", 0, maxTokens, func(s *Scenario) *int { return &s.CachedTokens }),
 	intField("reasoning", 0, maxTokens, func(s *Scenario) *int { return &s.ReasoningTokens }),
+	flagField("timing", func(s *Scenario) *bool { return &s.Timing }),
 }
 
 // ParseScenario parses the grammar in the package documentation. The empty

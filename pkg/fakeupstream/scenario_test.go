@@ -30,6 +30,7 @@ func TestParseScenario(t *testing.T) {
 		{"zero-usage", Scenario{ZeroUsage: true}, "zero-usage"},
 		{"fail-first=2", Scenario{FailFirst: 2}, "fail-first=2"},
 		{"tools,prompt-tokens=7,cached=3,reasoning=4", Scenario{Tools: true, PromptTokens: 7, CachedTokens: 3, ReasoningTokens: 4}, "tools,prompt-tokens=7,cached=3,reasoning=4"},
+		{"timing", Scenario{Timing: true}, "timing"},
 		{"latency=0", Scenario{}, ""},
 	}
 	for _, tt := range tests {

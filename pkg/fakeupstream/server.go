@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrInvalidOptions is wrapped by every Options validation error.
@@ -278,7 +279,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d = s.fallback
 	}
 	bp := s.getBuf()
-	ex := &exchange{s: s, w: w, r: r, d: d, buf: (*bp)[:0], seq: s.seq.Add(1)}
+	ex := &exchange{s: s, w: w, r: r, d: d, buf: (*bp)[:0], seq: s.seq.Add(1), start: time.Now()}
 	defer s.putBuf(bp, ex)
 	w.Header()["X-Request-Id"] = []string{"req_fake" + strconv.FormatUint(ex.seq, 10)}
 

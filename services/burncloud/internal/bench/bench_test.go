@@ -64,6 +64,11 @@ func TestShortRun(t *testing.T) {
 	if len(back.Budget) != len(rep.Budget) || len(back.Budget) == 0 {
 		t.Errorf("results.json has %d budget checks, report %d", len(back.Budget), len(rep.Budget))
 	}
+	for _, c := range rep.Budget {
+		if strings.Contains(c.Note, "whole latencies") {
+			t.Errorf("%s: %s", c.Criterion, c.Note)
+		}
+	}
 	for _, c := range rep.Charts {
 		png, err := os.ReadFile(filepath.Join(out, c))
 		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
@@ -81,6 +86,10 @@ func TestShortRun(t *testing.T) {
 			seen[a.Target] = true
 			if a.Requests == 0 || a.Errors != 0 {
 				t.Errorf("%s %s %d/s: %d requests, %d errors %v", a.Target, a.Workload, a.Rate, a.Requests, a.Errors, a.ErrorKinds)
+			}
+			// Each target passed the upstream's timing stamp on to the client.
+			if a.Residual.N != a.Requests || a.Upstream.N != a.Requests || a.Residual.P50 <= 0 || a.Residual.P50 >= a.Latency.P50 {
+				t.Errorf("%s %s %d/s: %d requests, upstream %+v, residual %+v", a.Target, a.Workload, a.Rate, a.Requests, a.Upstream, a.Residual)
 			}
 		}
 		if len(seen) != len(targetNames) {

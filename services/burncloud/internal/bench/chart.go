@@ -21,8 +21,8 @@ var targetColors = map[string]color.RGBA{
 }
 
 // writeCharts draws, for each workload swept at two rates or more, p50 and
-// p99 latency against offered rate for the three targets, side by side in
-// one PNG. It returns the file names.
+// p99 latency (whole, as the client saw it) against offered rate for the
+// three targets, side by side in one PNG. It returns the file names.
 func writeCharts(r *Report, dir string) ([]string, error) {
 	var names []string
 	for _, w := range []workload{wlJSON1K, wlJSON20ms, wlJSON10K} {
@@ -58,8 +58,8 @@ func latencyChart(sweeps []Attack, w workload, file string) error {
 			var pts plotter.XYs
 			for _, a := range sweeps {
 				if a.Target == t && a.Workload == w.Name {
-					pts = append(pts, plotter.XY{X: float64(a.Rate), Y: ms(q.of(a))})
-					top = max(top, ms(q.of(a)))
+					pts = append(pts, plotter.XY{X: float64(a.Rate), Y: ms(q.of(a, false))})
+					top = max(top, ms(q.of(a, false)))
 				}
 			}
 			line, points, err := plotter.NewLinePoints(pts)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/burncloud/burncloud/pkg/fakeupstream"
 )
 
 // Dist summarises a set of durations with exact (nearest-rank) quantiles.
@@ -64,6 +66,14 @@ type Attack struct {
 	// SliceP99 is the p99 of each slice the attack was run in (see
 	// runner.fixed).
 	SliceP99 []time.Duration `json:"slice_p99_ns,omitempty"`
+	// Upstream is the fake upstream's own time for each successful request,
+	// which its answer carries (the timing scenario option), and Residual the
+	// latency less it, request by request: what the target, the network and
+	// the client added. Both are empty unless every successful answer
+	// carried its time.
+	Upstream         Dist            `json:"upstream"`
+	Residual         Dist            `json:"residual"`
+	SliceResidualP99 []time.Duration `json:"slice_residual_p99_ns,omitempty"`
 }
 
 // StableP99 is the median of the slices' p99s: a burst of load from outside
@@ -72,13 +82,37 @@ func (a Attack) StableP99() time.Duration {
 	if len(a.SliceP99) == 0 {
 		return a.Latency.P99
 	}
-	s := slices.Clone(a.SliceP99)
+	return median(a.SliceP99)
+}
+
+// StableResidualP99 is StableP99 of the residual latency.
+func (a Attack) StableResidualP99() time.Duration {
+	if len(a.SliceResidualP99) == 0 {
+		return a.Residual.P99
+	}
+	return median(a.SliceResidualP99)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// samples are an attack's raw measurements, unsorted: every request's
+// latency, and for successful answers with a timing stamp the upstream's
+// time and the residual. unstamped counts successful answers without one.
+type samples struct {
+	lat, upstream, residual []time.Duration
+	unstamped               int
+}
+
+// stampPrefix is the longest answer prefix read for the timing stamp, which
+// sits near the start of a chat completion.
+const stampPrefix = 512
 
 // clients keeps one HTTP client per target and mode, so attacks reuse warm
 // connections like a long-lived client would.
@@ -129,10 +163,9 @@ const maxWorkers = 2000
 // When giveUp is positive the attack stops early once more than giveUp
 // answers took longer than slow: the step has failed already, and a longer
 // overload would only build queues that disturb what is measured next.
-// It returns the raw latencies too, unsorted.
 func attack(ctx context.Context, cl *http.Client, target string, w workload, ep endpoint, rate int, d time.Duration, oneClient bool,
-	slow time.Duration, giveUp int) (Attack, []time.Duration) {
-	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(0)}
+	slow time.Duration, giveUp int) (Attack, samples) {
+	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(stampPrefix)}
 	if oneClient {
 		opts = append(opts, vegeta.Workers(1), vegeta.MaxWorkers(1))
 	} else {
@@ -146,12 +179,13 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 
 	res := Attack{Target: target, Workload: w.Name, Rate: rate, Seconds: d.Seconds(), OneClient: oneClient}
 	var m vegeta.Metrics
-	lat := make([]time.Duration, 0, int(float64(rate)*d.Seconds())+16)
+	n := int(float64(rate)*d.Seconds()) + 16
+	sm := samples{lat: make([]time.Duration, 0, n), upstream: make([]time.Duration, 0, n), residual: make([]time.Duration, 0, n)}
 	kinds := map[string]bool{}
 	slowN := 0
 	for r := range atk.Attack(vegeta.NewStaticTargeter(tgt), pacer, d, w.Name) {
 		m.Add(r)
-		lat = append(lat, r.Latency)
+		sm.lat = append(sm.lat, r.Latency)
 		if giveUp > 0 && r.Latency > slow {
 			if slowN++; slowN == giveUp+1 {
 				atk.Stop()
@@ -162,6 +196,13 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 			if len(kinds) < 5 {
 				kinds[errorKind(r)] = true
 			}
+			continue
+		}
+		if up, ok := fakeupstream.ServiceTime(r.Body); ok {
+			sm.upstream = append(sm.upstream, up)
+			sm.residual = append(sm.residual, r.Latency-up)
+		} else {
+			sm.unstamped++
 		}
 	}
 	m.Close()
@@ -175,17 +216,29 @@ func attack(ctx context.Context, cl *http.Client, target string, w workload, ep 
 		res.ErrorKinds = append(res.ErrorKinds, k)
 	}
 	slices.Sort(res.ErrorKinds)
-	raw := slices.Clone(lat)
-	res.Latency = distOf(lat)
+	res.summarise(sm)
 	res.SliceP99 = []time.Duration{res.Latency.P99}
-	return res, raw
+	if res.Residual.N > 0 {
+		res.SliceResidualP99 = []time.Duration{res.Residual.P99}
+	}
+	return res, sm
+}
+
+// summarise sets the distributions from sm, which it leaves unsorted.
+func (a *Attack) summarise(sm samples) {
+	a.Latency = distOf(slices.Clone(sm.lat))
+	a.Upstream, a.Residual = Dist{}, Dist{}
+	if sm.unstamped == 0 && len(sm.residual) > 0 {
+		a.Upstream = distOf(slices.Clone(sm.upstream))
+		a.Residual = distOf(slices.Clone(sm.residual))
+	}
 }
 
 // merge adds b, an attack of the same target, workload and rate, to a.
-func (a *Attack) merge(b Attack, lat, blat []time.Duration) []time.Duration {
+func (a *Attack) merge(b Attack, sm, bs samples) samples {
 	if a.Requests == 0 && a.Seconds == 0 {
 		*a = b
-		return append(lat, blat...)
+		return bs
 	}
 	secs := a.Seconds + b.Seconds
 	a.Throughput = (a.Throughput*a.Seconds + b.Throughput*b.Seconds) / secs
@@ -193,14 +246,19 @@ func (a *Attack) merge(b Attack, lat, blat []time.Duration) []time.Duration {
 	a.Requests += b.Requests
 	a.Errors += b.Errors
 	a.SliceP99 = append(a.SliceP99, b.SliceP99...)
+	a.SliceResidualP99 = append(a.SliceResidualP99, b.SliceResidualP99...)
 	for _, k := range b.ErrorKinds {
 		if !slices.Contains(a.ErrorKinds, k) {
 			a.ErrorKinds = append(a.ErrorKinds, k)
 		}
 	}
-	lat = append(lat, blat...)
-	a.Latency = distOf(slices.Clone(lat))
-	return lat
+	sm = samples{lat: append(sm.lat, bs.lat...), upstream: append(sm.upstream, bs.upstream...),
+		residual: append(sm.residual, bs.residual...), unstamped: sm.unstamped + bs.unstamped}
+	a.summarise(sm)
+	if a.Residual.N == 0 {
+		a.SliceResidualP99 = nil
+	}
+	return sm
 }
 
 func errorKind(r *vegeta.Result) string {

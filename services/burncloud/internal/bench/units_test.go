@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,15 +68,29 @@ func TestStableP99(t *testing.T) {
 
 func TestAttackMerge(t *testing.T) {
 	var a Attack
-	lat := a.merge(Attack{Target: "proxy", Rate: 10, Seconds: 1, Requests: 2, Throughput: 2, Errors: 1, ErrorKinds: []string{"x"},
-		SliceP99: []time.Duration{3}}, nil, []time.Duration{1, 3})
-	lat = a.merge(Attack{Target: "proxy", Rate: 10, Seconds: 3, Requests: 3, Throughput: 4, ErrorKinds: []string{"x", "y"},
-		SliceP99: []time.Duration{5}}, lat, []time.Duration{2, 4, 5})
-	if len(lat) != 5 || a.Requests != 5 || a.Errors != 1 || a.Seconds != 4 || a.Throughput != 3.5 {
-		t.Errorf("merged %+v (%d latencies)", a, len(lat))
+	ms1 := samples{lat: []time.Duration{1, 3}, upstream: []time.Duration{1}, residual: []time.Duration{2}}
+	b1 := Attack{Target: "proxy", Rate: 10, Seconds: 1, Requests: 2, Throughput: 2, Errors: 1, ErrorKinds: []string{"x"},
+		SliceP99: []time.Duration{3}, SliceResidualP99: []time.Duration{2}}
+	b1.summarise(ms1)
+	sm := a.merge(b1, samples{}, ms1)
+	ms2 := samples{lat: []time.Duration{2, 4, 5}, upstream: []time.Duration{1, 1, 1}, residual: []time.Duration{1, 3, 4}}
+	sm = a.merge(Attack{Target: "proxy", Rate: 10, Seconds: 3, Requests: 3, Throughput: 4, ErrorKinds: []string{"x", "y"},
+		SliceP99: []time.Duration{5}, SliceResidualP99: []time.Duration{4}}, sm, ms2)
+	if len(sm.lat) != 5 || a.Requests != 5 || a.Errors != 1 || a.Seconds != 4 || a.Throughput != 3.5 {
+		t.Errorf("merged %+v (%d latencies)", a, len(sm.lat))
 	}
 	if a.Latency.N != 5 || a.Latency.P50 != 3 || a.Latency.P99 != 5 || len(a.SliceP99) != 2 || strings.Join(a.ErrorKinds, ",") != "x,y" {
 		t.Errorf("merged %+v", a)
+	}
+	if a.Residual.N != 4 || a.Residual.P50 != 2 || a.Upstream.N != 4 || a.StableResidualP99() != 3 {
+		t.Errorf("merged residual %+v upstream %+v, stable p99 %v", a.Residual, a.Upstream, a.StableResidualP99())
+	}
+
+	// One answer without the stamp: no residuals at all, then or later.
+	sm = a.merge(Attack{Target: "proxy", Rate: 10, Seconds: 1, Requests: 1, SliceP99: []time.Duration{1}}, sm, samples{lat: []time.Duration{1}, unstamped: 1})
+	sm = a.merge(b1, sm, ms1)
+	if a.Residual.N != 0 || a.Upstream.N != 0 || a.SliceResidualP99 != nil || len(sm.lat) != 8 {
+		t.Errorf("residual kept after an unstamped answer: %+v", a)
 	}
 }
 
@@ -183,8 +198,13 @@ func syntheticReport() *Report {
 	add := func(list *[]Attack, w workload, rate int, base time.Duration) {
 		for i, t := range targetNames {
 			d := base + time.Duration(i*i)*100*time.Microsecond // added 0.1 ms (proxy) and 0.4 ms (router)
+			// The upstream's own time jitters from target to target; the
+			// residuals keep the added 0.1 and 0.4 ms.
+			up := time.Duration(50+20*i) * time.Microsecond
 			*list = append(*list, Attack{Target: t, Workload: w.Name, Rate: rate, Requests: 100, Seconds: 1, Throughput: float64(rate),
-				Latency: Dist{N: 100, P50: d, P99: 2 * d, P999: 3 * d}, SliceP99: []time.Duration{2 * d}})
+				Latency: Dist{N: 100, P50: d + up, P99: 2*d + up, P999: 3*d + up}, SliceP99: []time.Duration{2*d + up},
+				Upstream: Dist{N: 100, P50: up, P99: up}, Residual: Dist{N: 100, P50: d, P99: 2 * d, P999: 3 * d},
+				SliceResidualP99: []time.Duration{2 * d}})
 		}
 	}
 	for _, w := range []workload{wlJSON1K, wlJSON10K, wlJSON20ms} {
@@ -241,6 +261,29 @@ func TestEvaluateAndMarkdown(t *testing.T) {
 		"| proxy | 10 | 0.0 MiB | 0.0 MiB | 40.0 KiB |", "2 × Test CPU", "| router | 10 | 200 |"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
+		}
+	}
+}
+
+// Without residuals for every target the budget compares whole latencies,
+// and says so.
+func TestEvaluateWithoutResiduals(t *testing.T) {
+	r := syntheticReport()
+	for i := range r.OneClient {
+		if r.OneClient[i].Target == targetRouter {
+			r.OneClient[i].Residual, r.OneClient[i].SliceResidualP99 = Dist{}, nil
+		}
+	}
+	r.evaluate()
+	for _, c := range r.Budget {
+		one := strings.Contains(c.Criterion, "one client") && strings.HasPrefix(c.Criterion, "added latency")
+		if got := strings.Contains(c.Note, "whole latencies"); got != one {
+			t.Errorf("%s: note %q", c.Criterion, c.Note)
+		}
+		// Whole latencies carry the upstream's jitter: proxy 0.1 + 0.02 ms,
+		// router 0.4 + 0.04 ms over direct.
+		if strings.HasPrefix(c.Criterion, "added latency p50, one client, json-1kb ") && (fmt.Sprintf("%.3f", c.Proxy) != "0.120" || fmt.Sprintf("%.3f", c.Router) != "0.440") {
+			t.Errorf("%s: proxy %v router %v", c.Criterion, c.Proxy, c.Router)
 		}
 	}
 }

@@ -20,11 +20,13 @@ type workload struct {
 	Doc string `json:"doc"`
 }
 
-// The workloads. Scenario strings follow pkg/fakeupstream's grammar.
+// The workloads. Scenario strings follow pkg/fakeupstream's grammar; the
+// JSON ones carry the fake's own time for each request in the answer
+// (timing), so the report can take it out of each request's latency.
 var (
-	wlJSON1K   = workload{Name: "json-1kb", Scenario: "body=1kb", Doc: "chat completion, 1 KB answer, no upstream delay"}
-	wlJSON10K  = workload{Name: "json-10kb", Scenario: "body=10kb", Doc: "chat completion, 10 KB answer, no upstream delay"}
-	wlJSON20ms = workload{Name: "json-1kb-20ms", Scenario: "latency=20ms,body=1kb", Doc: "chat completion, 1 KB answer after 20 ms"}
+	wlJSON1K   = workload{Name: "json-1kb", Scenario: "body=1kb,timing", Doc: "chat completion, 1 KB answer, no upstream delay"}
+	wlJSON10K  = workload{Name: "json-10kb", Scenario: "body=10kb,timing", Doc: "chat completion, 10 KB answer, no upstream delay"}
+	wlJSON20ms = workload{Name: "json-1kb-20ms", Scenario: "latency=20ms,body=1kb,timing", Doc: "chat completion, 1 KB answer after 20 ms"}
 	wlSSE      = workload{Name: "sse", Scenario: "chunks=20,pace=5ms", Stream: true, Doc: "streamed chat completion, 20 content events 5 ms apart"}
 	// wlIdle opens a stream, delivers its first content event at once and
 	// then stays silent for ten minutes: an open, idle stream.
