@@ -98,7 +98,7 @@ type sweep struct {
 	loadD time.Duration
 }
 
-// fullPlan takes about seven minutes on two cores, so that `make bench`
+// fullPlan takes about eight minutes on two cores, so that `make bench`
 // (the Go benchmarks first) stays near ten. The machine's noise moves a
 // ratio by a tenth or two from run to run; the budget's figures get the
 // most time, split in slices the targets take in turns.
