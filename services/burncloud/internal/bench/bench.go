@@ -270,9 +270,23 @@ func (r *runner) logAttack(a Attack) {
 // rounds splits d into slices of at most p.slice. The three targets take
 // turns slice by slice, the first of each round rotating, so that a burst
 // of noise on this shared machine falls on all of them alike.
-func (r *runner) rounds(d time.Duration) (int, time.Duration) {
-	slice := min(d, r.p.slice)
-	n := int((d + slice - 1) / slice)
+func (r *runner) rounds(d time.Duration, rate int) (int, time.Duration) {
+	return sliceUp(d, r.p.slice, rate)
+}
+
+// minSliceSamples is the fewest requests a slice gets, where d allows: a
+// slice's p99 of fewer than 100 requests would be its slowest one, which one
+// stall of the machine sets.
+const minSliceSamples = 100
+
+// sliceUp splits d into n equal slices of about slice each, longer when rate
+// (requests per second) would give a slice fewer than minSliceSamples.
+func sliceUp(d, slice time.Duration, rate int) (int, time.Duration) {
+	if rate > 0 {
+		slice = max(slice, time.Duration(minSliceSamples)*time.Second/time.Duration(rate))
+	}
+	slice = min(d, slice)
+	n := max(int(d/slice), 1)
 	return n, d / time.Duration(n)
 }
 
@@ -310,7 +324,7 @@ func (r *runner) counters(target string) (sample, bool, error) {
 // fixed drives the three targets at rate for d each, interleaved. With
 // count it also measures what a request costs the proxy and the router.
 func (r *runner) fixed(w workload, rate int, d time.Duration, one, count bool) ([]Attack, []Cost, error) {
-	n, slice := r.rounds(d)
+	n, slice := r.rounds(d, rate)
 	res := make([]Attack, len(targetNames))
 	raw := make([]samples, len(targetNames))
 	var costs []Cost
@@ -444,7 +458,7 @@ func (r *runner) streams(rep *Report) error {
 		for _, t := range targetNames {
 			measureStreams(r.ctx, r.cl.load[t], t, r.st.ep.of(t, wlSSE), one, r.p.sseRate, r.p.warmup)
 		}
-		n, slice := r.rounds(d)
+		n, slice := r.rounds(d, r.p.sseRate)
 		res := make([]Streams, len(targetNames))
 		ttft := make([][]time.Duration, len(targetNames))
 		gap := make([][]time.Duration, len(targetNames))

@@ -66,6 +66,30 @@ func TestStableP99(t *testing.T) {
 	}
 }
 
+func TestSliceUp(t *testing.T) {
+	for _, tc := range []struct {
+		d, slice time.Duration
+		rate     int
+		n        int
+		each     time.Duration
+	}{
+		{8 * time.Second, 2 * time.Second, 200, 4, 2 * time.Second},
+		{20 * time.Second, 2 * time.Second, 40, 8, 2500 * time.Millisecond}, // 100 requests a slice
+		{9 * time.Second, 2 * time.Second, 1000, 4, 2250 * time.Millisecond},
+		{400 * time.Millisecond, time.Second, 20, 1, 400 * time.Millisecond},
+		{3 * time.Second, 2 * time.Second, 0, 1, 3 * time.Second},
+	} {
+		n, each := sliceUp(tc.d, tc.slice, tc.rate)
+		if n != tc.n || each != tc.each {
+			t.Errorf("sliceUp(%v, %v, %d) = %d × %v, want %d × %v", tc.d, tc.slice, tc.rate, n, each, tc.n, tc.each)
+		}
+		if tc.rate > 0 && tc.d >= time.Duration(minSliceSamples)*time.Second/time.Duration(tc.rate) &&
+			int(each.Seconds()*float64(tc.rate)+0.5) < minSliceSamples {
+			t.Errorf("sliceUp(%v, %v, %d): %v slices hold fewer than %d requests", tc.d, tc.slice, tc.rate, each, minSliceSamples)
+		}
+	}
+}
+
 func TestAttackMerge(t *testing.T) {
 	var a Attack
 	ms1 := samples{lat: []time.Duration{1, 3}, upstream: []time.Duration{1}, residual: []time.Duration{2}}
