@@ -110,9 +110,9 @@ type samples struct {
 	unstamped               int
 }
 
-// stampPrefix is the longest answer prefix read for the timing stamp, which
+// stampReadLimit is how much of an answer is read for the timing stamp, which
 // sits near the start of a chat completion.
-const stampPrefix = 512
+const stampReadLimit = 512
 
 // clients keeps one HTTP client per target and mode, so attacks reuse warm
 // connections like a long-lived client would.
@@ -165,7 +165,7 @@ const maxWorkers = 2000
 // overload would only build queues that disturb what is measured next.
 func attack(ctx context.Context, cl *http.Client, target string, w workload, ep endpoint, rate int, d time.Duration, oneClient bool,
 	slow time.Duration, giveUp int) (Attack, samples) {
-	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(stampPrefix)}
+	opts := []func(*vegeta.Attacker){vegeta.Client(cl), vegeta.MaxBody(stampReadLimit)}
 	if oneClient {
 		opts = append(opts, vegeta.Workers(1), vegeta.MaxWorkers(1))
 	} else {
