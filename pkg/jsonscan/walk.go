@@ -12,21 +12,35 @@ type Object struct {
 
 // OpenObject starts a walk when v (after whitespace) is an object.
 func OpenObject(v []byte) (Object, bool) {
+	i, ok := open(v, '{')
+	return Object{b: v, i: i}, ok
+}
+
+// open returns the offset just past v's opening bracket c, if v (after
+// whitespace) starts with it.
+func open(v []byte, c byte) (int, bool) {
 	i := SkipSpace(v, 0)
-	if i >= len(v) || v[i] != '{' {
-		return Object{}, false
+	if i >= len(v) || v[i] != c {
+		return 0, false
 	}
-	return Object{b: v, i: i + 1}, true
+	return i + 1, true
+}
+
+// item returns where the next member or element of b starts at or after i:
+// past whitespace and the comma that separates it from the one before.
+func item(b []byte, i int) int {
+	i = SkipSpace(b, i)
+	if i < len(b) && b[i] == ',' {
+		i = SkipSpace(b, i+1)
+	}
+	return i
 }
 
 // Next returns the next member: the key's raw bytes (escapes not decoded)
 // and the value's bytes. ok is false at the end or at malformed input.
 func (o *Object) Next() (key, val []byte, ok bool) {
 	b := o.b
-	i := SkipSpace(b, o.i)
-	if i < len(b) && b[i] == ',' {
-		i = SkipSpace(b, i+1)
-	}
+	i := item(b, o.i)
 	if i >= len(b) || b[i] != '"' {
 		return nil, nil, false
 	}
@@ -70,21 +84,15 @@ type Array struct {
 
 // OpenArray starts a walk when v (after whitespace) is an array.
 func OpenArray(v []byte) (Array, bool) {
-	i := SkipSpace(v, 0)
-	if i >= len(v) || v[i] != '[' {
-		return Array{}, false
-	}
-	return Array{b: v, i: i + 1}, true
+	i, ok := open(v, '[')
+	return Array{b: v, i: i}, ok
 }
 
 // Next returns the next element's bytes; false at the end or at malformed
 // input.
 func (a *Array) Next() ([]byte, bool) {
 	b := a.b
-	i := SkipSpace(b, a.i)
-	if i < len(b) && b[i] == ',' {
-		i = SkipSpace(b, i+1)
-	}
+	i := item(b, a.i)
 	if i >= len(b) || b[i] == ']' {
 		return nil, false
 	}
