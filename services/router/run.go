@@ -30,7 +30,7 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) error {
 		return fmt.Errorf("connect to NATS: %w", err)
 	}
 	defer nc.Close()
-	sp, err := spool.Open(spool.Options{Dir: cfg.SpoolDir, SyncInterval: cfg.SpoolSyncInterval, Logger: logger, Metrics: spool.NewMetrics(reg)})
+	sp, err := spool.Open(spool.Options{Dir: cfg.SpoolDir, SyncInterval: cfg.SpoolSyncInterval, CommitDelay: cfg.SpoolCommitDelay, Logger: logger, Metrics: spool.NewMetrics(reg)})
 	if err != nil {
 		return fmt.Errorf("open spool: %w", err)
 	}

@@ -35,6 +35,8 @@ const (
 	DefaultMaxMemoryBytes = 64 << 20
 
 	maxSegments = 1024
+	// A longer commit delay only holds events back from publishing.
+	maxCommitDelay = time.Second
 )
 
 var (
@@ -71,7 +73,13 @@ type Options struct {
 	// survives the process) once written, and survives the machine once
 	// synced. Zero fsyncs every commit.
 	SyncInterval time.Duration
-	Logger       *zap.Logger
+	// CommitDelay, when positive, is how long the writer waits after an
+	// append woke it before it writes, so that the records appended
+	// meanwhile share the write and the wakeups that follow it (readers,
+	// publishing). Zero writes at once. Close and a write already under
+	// way do not wait.
+	CommitDelay time.Duration
+	Logger      *zap.Logger
 	// Metrics may be shared by successive spools; nil: unregistered ones.
 	Metrics *Metrics
 }
@@ -107,6 +115,9 @@ func (o Options) Validate() error {
 	}
 	if o.SyncInterval < 0 || o.SyncInterval > time.Minute {
 		errs = append(errs, fmt.Errorf("%w: sync interval %s not in 0..1m", ErrOptions, o.SyncInterval))
+	}
+	if o.CommitDelay < 0 || o.CommitDelay > maxCommitDelay {
+		errs = append(errs, fmt.Errorf("%w: commit delay %s not in 0..%s", ErrOptions, o.CommitDelay, maxCommitDelay))
 	}
 	if o.MaxRecordBytes < 1 || o.MaxRecordBytes > 1<<30 {
 		errs = append(errs, fmt.Errorf("%w: max record bytes %d not in 1..1GiB", ErrOptions, o.MaxRecordBytes))

@@ -298,6 +298,56 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// TestCommitDelay: records appended within the delay share one commit, and
+// none is durable before the delay has passed.
+func TestCommitDelay(t *testing.T) {
+	const delay = 200 * time.Millisecond
+	s := openSpool(t, Options{CommitDelay: delay})
+	// The writer's first pass, as it starts, takes what is there at once.
+	appendN(t, s, 0, 1)
+	flush(t, s)
+	before := s.Stats().Commits
+	start := time.Now()
+	ids := appendN(t, s, 1, 20)
+	early, cancel := context.WithTimeout(context.Background(), delay/4)
+	err := s.Sync(early, ids[0])
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) && time.Since(start) < delay {
+		t.Fatalf("record durable %v after its append, before the commit delay: %v", time.Since(start), err)
+	}
+	flush(t, s)
+	if took := time.Since(start); took < delay {
+		t.Fatalf("flushed after %v, before the commit delay of %v", took, delay)
+	}
+	if n := s.Stats().Commits - before; n != 1 {
+		t.Fatalf("%d commits for 20 appends within the commit delay, want 1", n)
+	}
+	if got := len(readAll(t, s.NewReader())); got != 21 {
+		t.Fatalf("read %d records, want 21", got)
+	}
+}
+
+// TestCommitDelayClose: Close writes what waits without sitting out the delay.
+func TestCommitDelayClose(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, CommitDelay: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 0, 10)
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Fatalf("Close took %v: it waited for the commit delay", took)
+	}
+	s2 := openSpool(t, Options{Dir: dir})
+	if got := len(readAll(t, s2.NewReader())); got != 10 {
+		t.Fatalf("after Close and reopen read %d, want 10", got)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	dir := t.TempDir()
 	s := openSpool(t, Options{Dir: dir, MaxRecordBytes: 16})
@@ -350,6 +400,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"no dir", Options{}, 1},
 		{"segment below record", Options{Dir: "x", MaxRecordBytes: 1000, MaxSegmentBytes: 500, MaxBytes: 5000}, 1},
 		{"too many segments", Options{Dir: "x", MaxRecordBytes: 100, MaxSegmentBytes: 1000, MaxBytes: 2000 * 1000}, 1},
+		{"negative commit delay", Options{Dir: "x", CommitDelay: -time.Millisecond}, 1},
+		{"commit delay too long", Options{Dir: "x", CommitDelay: 2 * time.Second}, 1},
 		{"all wrong", Options{MaxRecordBytes: -1, MaxSegmentBytes: 10, MaxBytes: 5, MaxMemoryBytes: 1}, 5},
 	}
 	for _, tt := range tests {

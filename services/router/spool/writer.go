@@ -34,6 +34,11 @@ const (
 func (s *Spool) run() {
 	defer close(s.writerDone)
 	var backoff time.Duration
+	var delay *time.Timer
+	if s.opts.CommitDelay > 0 {
+		delay = time.NewTimer(s.opts.CommitDelay)
+		delay.Stop()
+	}
 	for {
 		res, err := s.drain()
 		wait := s.maybeRoll(time.Now())
@@ -74,13 +79,23 @@ func (s *Spool) run() {
 			rollTimer = time.NewTimer(wait)
 			rollC = rollTimer.C
 		}
+		woken := false
 		select {
 		case <-s.wake:
+			woken = true
 		case <-s.closeCh:
 		case <-rollC:
 		}
 		if rollTimer != nil {
 			rollTimer.Stop()
+		}
+		if woken && delay != nil {
+			delay.Reset(s.opts.CommitDelay)
+			select {
+			case <-delay.C:
+			case <-s.closeCh:
+				delay.Stop()
+			}
 		}
 	}
 }
