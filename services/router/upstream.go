@@ -87,14 +87,14 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	if err != nil {
 		return nil, err
 	}
-	b := c.flight.body(body)
-	if err := c.upstreamURL(ch, &b.url); err != nil {
-		_ = b.Close() // never sent
+	b := c.attemptBody(body)
+	if err := c.upstreamURL(ch, b.u); err != nil {
+		b.abandon()
 		return nil, err
 	}
-	b.url.Host = strings.TrimSuffix(b.url.Host, ":") // an empty port, as NewRequest drops it
-	req.URL, req.Host = &b.url, b.url.Host
-	req.Body, req.GetBody, req.ContentLength = b, b.again, int64(len(body))
+	b.u.Host = strings.TrimSuffix(b.u.Host, ":") // an empty port, as NewRequest drops it
+	req.URL, req.Host = b.u, b.u.Host
+	req.Body, req.GetBody, req.ContentLength = b.body, b.again, int64(len(body))
 	for _, k := range forwardedHeaders {
 		if v, ok := r.Header[k]; ok {
 			req.Header[k] = v
@@ -126,7 +126,7 @@ func (c *call) newUpstreamRequest(ctx context.Context, r *http.Request, ch *snap
 	case adminv1.ChannelType_CHANNEL_TYPE_VERTEX:
 		auth, err := c.s.vertex.Authorization(ctx, key.Secret)
 		if err != nil {
-			_ = b.Close() // never sent
+			b.abandon()
 			return nil, errors.Join(errVertexCredentials, err)
 		}
 		req.Header[hdrAuth] = []string{auth}

@@ -15,6 +15,54 @@ import (
 // another request's upstream. A call's buffers are therefore reused only
 // once every body made over them was closed.
 
+// inlineBodyMax is the largest upstream request body sent from a copy of
+// its own. net/http writes a body it knows to be in memory (an io.NopCloser
+// over a *bytes.Reader) with the headers, in one write, and any other body
+// in a second write after flushing the headers; the upstream then often
+// wakes twice for one request. A copy needs no tracking, so a request up to
+// this size goes out in one write for the price of copying its body.
+const inlineBodyMax = 16 << 10
+
+// sentBody is one attempt's URL and request body; GetBody is again.
+type sentBody struct {
+	u       *url.URL
+	body    io.ReadCloser
+	again   func() (io.ReadCloser, error)
+	tracked *upstreamBody // nil for a copied body
+}
+
+// attemptBody makes the attempt's body over b: a copy when it is small,
+// else a body over the call's buffer counted by its flight.
+func (c *call) attemptBody(b []byte) sentBody {
+	if len(b) > 0 && len(b) <= inlineBodyMax {
+		cb := &copiedBody{data: bytes.Clone(b)}
+		cb.rd.Reset(cb.data)
+		return sentBody{u: &cb.url, body: io.NopCloser(&cb.rd), again: cb.again}
+	}
+	ub := c.flight.body(b)
+	return sentBody{u: &ub.url, body: ub, again: ub.again, tracked: ub}
+}
+
+// abandon releases a body that will not be sent.
+func (s sentBody) abandon() {
+	if s.tracked != nil {
+		_ = s.tracked.Close()
+	}
+}
+
+// copiedBody is a small request body copied out of the call's buffers, with
+// the attempt's URL in the same allocation.
+type copiedBody struct {
+	url  url.URL
+	rd   bytes.Reader
+	data []byte
+}
+
+// again is the request's GetBody.
+func (b *copiedBody) again() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b.data)), nil
+}
+
 // bodyFlight counts a call's upstream bodies the transport has not closed.
 // A call whose bodies are all closed keeps its flight; otherwise both are
 // let go, and late Closes count down a flight no call uses any more.

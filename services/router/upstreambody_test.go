@@ -1,7 +1,14 @@
 package router
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"sync/atomic"
 	"testing"
 
 	adminv1 "github.com/burncloud/burncloud/pkg/gen/burncloud/admin/v1"
@@ -128,4 +135,90 @@ func mustParse(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// writeCounter counts the writes on a client connection.
+type writeCounter struct {
+	net.Conn
+	writes *atomic.Int32
+}
+
+func (c writeCounter) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestSmallRequestGoesOutInOneWrite: a small body leaves with its headers;
+// a large one, sent from the call's buffers, after them.
+func TestSmallRequestGoesOutInOneWrite(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		got.Store(n)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	var writes atomic.Int32
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return writeCounter{conn, &writes}, nil
+		},
+		WriteBufferSize: 32 << 10, // as the router's egress transport
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	base, err := url.Parse(srv.URL + "/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := &snapshot.Channel{Type: adminv1.ChannelType_CHANNEL_TYPE_OPENAI, BaseURL: srv.URL + "/v1", Base: *base}
+	for _, tc := range []struct {
+		name    string
+		size    int
+		oneSend bool
+	}{
+		{"small", 600, true},
+		{"at the limit", inlineBodyMax, true},
+		{"large", inlineBodyMax + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &call{op: opChat, up: translate.OpenAI, upstreamModel: "gpt", flight: new(bodyFlight), idValue: []string{"req-1"}}
+			in := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", nil)
+			body := bytes.Repeat([]byte("x"), tc.size)
+			req, err := c.newUpstreamRequest(context.Background(), in, ch, snapshot.Key{Bearer: []string{"Bearer k"}}, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writes.Store(0)
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if got.Load() != int64(tc.size) {
+				t.Fatalf("upstream read %d bytes, want %d", got.Load(), tc.size)
+			}
+			if n := writes.Load(); (n == 1) != tc.oneSend {
+				t.Fatalf("request of %d bytes went out in %d writes; one: %v", tc.size, n, tc.oneSend)
+			}
+			if tc.oneSend {
+				// The call's buffer was never lent: it is free for the next request.
+				body[0] = 'y'
+				again, err := req.GetBody()
+				if err != nil {
+					t.Fatal(err)
+				}
+				resent, _ := io.ReadAll(again)
+				if resent[0] != 'x' || len(resent) != tc.size {
+					t.Fatal("the resent body is not the copy that was sent")
+				}
+				if !c.flight.settled() {
+					t.Fatal("a copied body counted as in flight")
+				}
+			}
+		})
+	}
 }
