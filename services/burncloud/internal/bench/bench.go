@@ -98,28 +98,30 @@ type sweep struct {
 	loadD time.Duration
 }
 
-// fullPlan takes about eight minutes on two cores, so that `make bench`
-// (the Go benchmarks first) stays near ten. The machine's noise moves a
+// fullPlan takes about ten minutes on two cores, so that `make bench`
+// (the Go benchmarks first) stays near twelve. The machine's noise moves a
 // ratio by a tenth or two from run to run; the budget's figures get the
-// most time, split in slices the targets take in turns.
+// most time, split in slices the targets take in turns: six to eight
+// slices of each target, so that the median of the slices' p99s does not
+// rest on a handful of stalls.
 func fullPlan() plan {
 	return plan{
 		warmup: time.Second, pause: 100 * time.Millisecond, slice: 2 * time.Second,
 		oneClient: []fixedRun{
-			{wlJSON1K, 200, 8 * time.Second},
-			{wlJSON10K, 200, 8 * time.Second},
-			{wlJSON20ms, 40, 20 * time.Second},
+			{wlJSON1K, 200, 12 * time.Second},
+			{wlJSON10K, 200, 12 * time.Second},
+			{wlJSON20ms, 40, 30 * time.Second},
 		},
 		sweeps: []sweep{
-			{w: wlJSON1K, rates: []int{100, 500, 1000, 2000}, load: 1000, d: 2 * time.Second, loadD: 8 * time.Second},
-			{w: wlJSON10K, rates: []int{1000}, load: 1000, loadD: 8 * time.Second},
-			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 2 * time.Second, loadD: 8 * time.Second},
+			{w: wlJSON1K, rates: []int{100, 500, 1000, 2000}, load: 1000, d: 2 * time.Second, loadD: 16 * time.Second},
+			{w: wlJSON10K, rates: []int{1000}, load: 1000, loadD: 16 * time.Second},
+			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 2 * time.Second, loadD: 16 * time.Second},
 		},
 		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Step: 3 * time.Second,
 			Pause: time.Second, FailPause: 3 * time.Second,
 			P50Limit: 10 * time.Millisecond, P99Limit: 500 * time.Millisecond},
 		searchOn: wlJSON1K,
-		sseOne:   16 * time.Second, sseRate: 50, sseLoad: 10 * time.Second,
+		sseOne:   16 * time.Second, sseRate: 50, sseLoad: 16 * time.Second,
 		idleN: 2000, idleOpenRate: 500, idleSettle: 2 * time.Second,
 		profile: 20 * time.Second, profileRate: 500,
 	}
@@ -274,10 +276,11 @@ func (r *runner) rounds(d time.Duration, rate int) (int, time.Duration) {
 	return sliceUp(d, r.p.slice, rate)
 }
 
-// minSliceSamples is the fewest requests a slice gets, where d allows: a
-// slice's p99 of fewer than 100 requests would be its slowest one, which one
-// stall of the machine sets.
-const minSliceSamples = 100
+// minSliceSamples is the fewest requests a slice gets, where d allows. The
+// nearest-rank p99 of n requests is the ceil(n/100)-th slowest: of 100 it
+// is the second slowest, which two stalls of the machine set; of 200, the
+// third slowest.
+const minSliceSamples = 200
 
 // sliceUp splits d into n equal slices of about slice each, longer when rate
 // (requests per second) would give a slice fewer than minSliceSamples.

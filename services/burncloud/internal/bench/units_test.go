@@ -74,7 +74,8 @@ func TestSliceUp(t *testing.T) {
 		each     time.Duration
 	}{
 		{8 * time.Second, 2 * time.Second, 200, 4, 2 * time.Second},
-		{20 * time.Second, 2 * time.Second, 40, 8, 2500 * time.Millisecond}, // 100 requests a slice
+		{30 * time.Second, 2 * time.Second, 40, 6, 5 * time.Second}, // 200 requests a slice
+		{20 * time.Second, 2 * time.Second, 40, 4, 5 * time.Second},
 		{9 * time.Second, 2 * time.Second, 1000, 4, 2250 * time.Millisecond},
 		{400 * time.Millisecond, time.Second, 20, 1, 400 * time.Millisecond},
 		{3 * time.Second, 2 * time.Second, 0, 1, 3 * time.Second},
