@@ -102,8 +102,8 @@ type sweep struct {
 // (the Go benchmarks first) stays near twelve. The machine's noise moves a
 // ratio by a tenth or two from run to run; the budget's figures get the
 // most time, split in slices the targets take in turns: six to eight
-// slices of each target, so that the median of the slices' p99s does not
-// rest on a handful of stalls.
+// slices of each target for each latency figure, so that the median of the
+// slices' p99s does not rest on a handful of stalls.
 func fullPlan() plan {
 	return plan{
 		warmup: time.Second, pause: 100 * time.Millisecond, slice: 2 * time.Second,
@@ -277,9 +277,8 @@ func (r *runner) rounds(d time.Duration, rate int) (int, time.Duration) {
 }
 
 // minSliceSamples is the fewest requests a slice gets, where d allows. The
-// nearest-rank p99 of n requests is the ceil(n/100)-th slowest: of 100 it
-// is the second slowest, which two stalls of the machine set; of 200, the
-// third slowest.
+// nearest-rank p99 of n requests is the (n/100+1)-th slowest: of 100 the
+// second slowest, which two stalls of the machine set; of 200, the third.
 const minSliceSamples = 200
 
 // sliceUp splits d into n equal slices of about slice each, longer when rate
