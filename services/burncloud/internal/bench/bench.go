@@ -460,7 +460,10 @@ func (r *runner) streams(rep *Report) error {
 		for _, t := range targetNames {
 			measureStreams(r.ctx, r.cl.load[t], t, r.st.ep.of(t, wlSSE), one, r.p.sseRate, r.p.warmup)
 		}
-		n, slice := r.rounds(d, r.p.sseRate)
+		// Streams pool their samples and report no slice p99, so their
+		// slices need no floor of requests: short turns serve the
+		// interleaving best.
+		n, slice := sliceUp(d, r.p.slice, 0)
 		res := make([]Streams, len(targetNames))
 		ttft := make([][]time.Duration, len(targetNames))
 		gap := make([][]time.Duration, len(targetNames))
