@@ -117,7 +117,7 @@ func fullPlan() plan {
 			{w: wlJSON10K, rates: []int{1000}, load: 1000, loadD: 16 * time.Second},
 			{w: wlJSON20ms, rates: []int{100, 500, 1000}, load: 500, d: 2 * time.Second, loadD: 16 * time.Second},
 		},
-		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Step: 3 * time.Second,
+		search: searchSpec{Start: 500, Factor: 1.5, Max: 12000, Refine: 2, Retries: 1, Step: 3 * time.Second,
 			Pause: time.Second, FailPause: 3 * time.Second,
 			P50Limit: 10 * time.Millisecond, P99Limit: 500 * time.Millisecond},
 		searchOn: wlJSON1K,

@@ -12,8 +12,13 @@ type searchSpec struct {
 	Factor float64 // growth while steps pass
 	Max    int     // never tried above this
 	Refine int     // bisection steps between the last pass and the first failure
-	Step   time.Duration
-	Pause  time.Duration // after a step that passed
+	// Retries: a failed step is run again up to this many times and
+	// passes if any run does. A target's capacity is what it sustains,
+	// and one stall of this shared machine during a 3 s step would
+	// otherwise set the result for the whole search.
+	Retries int
+	Step    time.Duration
+	Pause   time.Duration // after a step that passed
 	// FailPause follows a failed step: its queues take longer to drain.
 	FailPause time.Duration
 	// P50Limit: a step whose median is above it was queueing, not keeping
@@ -32,6 +37,7 @@ type Search struct {
 	Steps   []Step  `json:"steps"`
 	P50Lim  float64 `json:"p50_limit_ms"`
 	P99Lim  float64 `json:"p99_limit_ms"`
+	Retries int     `json:"retries"` // runs more of a failed step
 }
 
 // Step is one rate of the search.
@@ -68,8 +74,8 @@ func (s searchSpec) judge(a Attack) Step {
 // search grows the rate by Factor until a step fails (or Max), then
 // bisects between the last pass and the first failure Refine times.
 func (s searchSpec) search(ctx context.Context, target string, run func(rate int) Attack) Search {
-	res := Search{Target: target, P50Lim: ms(s.P50Limit), P99Lim: ms(s.P99Limit)}
-	try := func(rate int) bool {
+	res := Search{Target: target, P50Lim: ms(s.P50Limit), P99Lim: ms(s.P99Limit), Retries: s.Retries}
+	once := func(rate int) bool {
 		st := s.judge(run(rate))
 		res.Steps = append(res.Steps, st)
 		if st.Pass && rate > res.MaxRate {
@@ -86,6 +92,14 @@ func (s searchSpec) search(ctx context.Context, target string, run func(rate int
 			}
 		}
 		return st.Pass
+	}
+	try := func(rate int) bool {
+		for range s.Retries {
+			if once(rate) || ctx.Err() != nil {
+				return ctx.Err() == nil
+			}
+		}
+		return once(rate)
 	}
 	fail := 0
 	for rate := s.Start; ctx.Err() == nil; {

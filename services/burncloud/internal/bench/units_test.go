@@ -156,6 +156,47 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+func TestSearchRetries(t *testing.T) {
+	// A target of capacity 300 whose first run at 200/s stalls.
+	flaky := func() (func(int) Attack, *int) {
+		runs := map[int]int{}
+		calls := 0
+		return func(rate int) Attack {
+			calls++
+			runs[rate]++
+			a := Attack{Rate: rate, Requests: rate, Throughput: float64(rate), Latency: Dist{P50: time.Millisecond, P99: 2 * time.Millisecond}}
+			if rate > 300 || (rate == 200 && runs[rate] == 1) {
+				a.Latency.P50 = time.Second
+			}
+			return a
+		}, &calls
+	}
+	for _, tc := range []struct {
+		retries, want, runs int
+	}{
+		{0, 170, 4}, // 100 passes, 200 stalls; bisected: 150 and 170 pass
+		{1, 300, 8}, // 200 stalls, then passes; 400 fails twice; 300 passes; 350 fails twice
+	} {
+		run, calls := flaky()
+		spec := searchSpec{Start: 100, Factor: 2, Max: 1000, Refine: 2, Retries: tc.retries,
+			P50Limit: 10 * time.Millisecond, P99Limit: time.Second}
+		res := spec.search(context.Background(), "x", run)
+		if res.MaxRate != tc.want || *calls != tc.runs || len(res.Steps) != tc.runs {
+			t.Errorf("retries %d: MaxRate %d after %d runs (%d steps), want %d after %d; steps %+v",
+				tc.retries, res.MaxRate, *calls, len(res.Steps), tc.want, tc.runs, res.Steps)
+		}
+	}
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		run, calls := flaky()
+		spec := searchSpec{Start: 200, Factor: 2, Max: 1000, Retries: 3, P50Limit: 10 * time.Millisecond, P99Limit: time.Second}
+		if res := spec.search(ctx, "x", run); *calls != 0 || res.MaxRate != 0 {
+			t.Errorf("cancelled search ran %d steps, MaxRate %d", *calls, res.MaxRate)
+		}
+	})
+}
+
 func TestJudge(t *testing.T) {
 	spec := searchSpec{P50Limit: 10 * time.Millisecond, P99Limit: 100 * time.Millisecond}
 	ok := Attack{Rate: 100, Requests: 100, Throughput: 99, Latency: Dist{P50: time.Millisecond, P99: 50 * time.Millisecond}}
@@ -238,7 +279,8 @@ func syntheticReport() *Report {
 		add(&r.Sweeps, w, 100, time.Millisecond)
 		add(&r.Sweeps, w, 500, 2*time.Millisecond)
 	}
-	r.Search = []Search{{Target: targetDirect, MaxRate: 5000}, {Target: targetProxy, MaxRate: 2000}, {Target: targetRouter, MaxRate: 1800, Steps: []Step{{Rate: 1800, Pass: true}}}}
+	r.Search = []Search{{Target: targetDirect, MaxRate: 5000, Retries: 1}, {Target: targetProxy, MaxRate: 2000, Retries: 1},
+		{Target: targetRouter, MaxRate: 1800, Retries: 1, Steps: []Step{{Rate: 1800, Pass: true}}}}
 	for i, t := range targetNames {
 		for _, one := range []bool{true, false} {
 			r.Streams = append(r.Streams, Streams{Target: t, OneClient: one, Rate: 50, Streams: 10,
@@ -283,7 +325,8 @@ func TestEvaluateAndMarkdown(t *testing.T) {
 	md := r.Markdown()
 	for _, s := range []string{"| added latency p50, one client, json-1kb (100/s) | 0.100 ms | 0.400 ms | 4.00× | ≤ 1.5× | ❌ fail |",
 		"| highest sustained rate, zero errors (json-1kb) | 2000 req/s | 1800 req/s | 0.90× | ≥ 0.8× | ✅ pass |",
-		"| proxy | 10 | 0.0 MiB | 0.0 MiB | 40.0 KiB |", "2 × Test CPU", "| router | 10 | 200 |"} {
+		"| proxy | 10 | 0.0 MiB | 0.0 MiB | 40.0 KiB |", "2 × Test CPU", "| router | 10 | 200 |",
+		"A step that fails is run once more"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
 		}
