@@ -430,19 +430,25 @@ func (r *runner) sweeps(rep *Report) error {
 }
 
 // search finds each target's highest sustained rate: the proxy and the
-// router first, the direct target (the ceiling of this machine) last.
+// router step by step in turns, then the direct target (the ceiling of
+// this machine) alone.
 func (r *runner) search(rep *Report) error {
 	w := r.p.searchOn
 	spec := r.p.search
-	for _, t := range []string{targetProxy, targetRouter, targetDirect} {
-		s := spec.search(r.ctx, t, func(rate int) Attack {
-			giveUp := int(0.01*float64(rate)*spec.Step.Seconds()) + 1
-			a, _ := attack(r.ctx, r.client(t, false), t, w, r.st.ep.of(t, w), rate, spec.Step, false, spec.P99Limit, giveUp)
-			r.logAttack(a)
-			return a
-		})
-		r.logf("%-6s highest sustained rate: %d/s", t, s.MaxRate)
-		rep.Search = append(rep.Search, s)
+	run := func(t string, rate int) Attack {
+		giveUp := int(0.01*float64(rate)*spec.Step.Seconds()) + 1
+		a, _ := attack(r.ctx, r.client(t, false), t, w, r.st.ep.of(t, w), rate, spec.Step, false, spec.P99Limit, giveUp)
+		r.logAttack(a)
+		return a
+	}
+	for _, group := range [][]string{{targetProxy, targetRouter}, {targetDirect}} {
+		for _, s := range spec.searchInTurns(r.ctx, group, run) {
+			r.logf("%-6s highest sustained rate: %d/s", s.Target, s.MaxRate)
+			rep.Search = append(rep.Search, s)
+		}
+	}
+	if err := r.ctx.Err(); err != nil {
+		return err
 	}
 	// Report order.
 	slices.SortFunc(rep.Search, func(a, b Search) int { return targetIndex(a.Target) - targetIndex(b.Target) })

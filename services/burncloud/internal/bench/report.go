@@ -408,7 +408,7 @@ instead of being compared between samples. Times are in ms.
 	}
 
 	if len(r.Search) > 0 {
-		b.WriteString("## Throughput\n\nStep search on json-1kb: the rate grows by half until a step fails, then is bisected. A step passes\n")
+		b.WriteString("## Throughput\n\nStep search on json-1kb: the rate grows by half until a step fails, then is bisected; the bare proxy and the\nrouter take their steps in turns. A step passes\n")
 		fmt.Fprintf(&b, "with zero errors, at least 97%% of the offered rate delivered, p50 under %.0f ms (not queueing) and p99 under %.0f ms.",
 			r.Search[0].P50Lim, r.Search[0].P99Lim)
 		switch n := r.Search[0].Retries; n {

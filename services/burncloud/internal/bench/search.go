@@ -74,58 +74,101 @@ func (s searchSpec) judge(a Attack) Step {
 // search grows the rate by Factor until a step fails (or Max), then
 // bisects between the last pass and the first failure Refine times.
 func (s searchSpec) search(ctx context.Context, target string, run func(rate int) Attack) Search {
-	res := Search{Target: target, P50Lim: ms(s.P50Limit), P99Lim: ms(s.P99Limit), Retries: s.Retries}
-	once := func(rate int) bool {
-		st := s.judge(run(rate))
-		res.Steps = append(res.Steps, st)
-		if st.Pass && rate > res.MaxRate {
-			res.MaxRate = rate
-		}
-		pause := s.Pause
-		if !st.Pass {
-			pause = max(pause, s.FailPause)
-		}
-		if pause > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(pause):
-			}
-		}
-		return st.Pass
+	return s.searchInTurns(ctx, []string{target}, func(_ string, rate int) Attack { return run(rate) })[0]
+}
+
+// searchInTurns runs the searches of several targets step by step in turns,
+// the first of each round rotating, so that a slow spell of the machine
+// falls on all of them alike rather than on whichever searched then.
+func (s searchSpec) searchInTurns(ctx context.Context, targets []string, run func(target string, rate int) Attack) []Search {
+	ps := make([]*stepper, len(targets))
+	for i, t := range targets {
+		ps[i] = s.stepper(t)
 	}
-	try := func(rate int) bool {
-		for range s.Retries {
-			if once(rate) || ctx.Err() != nil {
-				return ctx.Err() == nil
+	for round := 0; ctx.Err() == nil; round++ {
+		active := false
+		for k := range ps {
+			p := ps[(round+k)%len(ps)]
+			rate, ok := p.next()
+			if !ok || ctx.Err() != nil {
+				continue
 			}
+			active = true
+			sleepCtx(ctx, p.record(run(p.res.Target, rate)))
 		}
-		return once(rate)
-	}
-	fail := 0
-	for rate := s.Start; ctx.Err() == nil; {
-		if !try(rate) {
-			fail = rate
+		if !active {
 			break
 		}
-		if rate >= s.Max {
-			res.Capped = true
-			return res
-		}
-		rate = min(max(int(float64(rate)*s.Factor), rate+1), s.Max)
 	}
-	lo := res.MaxRate
-	for i := 0; i < s.Refine && ctx.Err() == nil; i++ {
-		mid := roundRate((lo + fail) / 2)
-		if mid <= lo || mid >= fail {
-			break
-		}
-		if try(mid) {
-			lo = mid
-		} else {
-			fail = mid
-		}
+	res := make([]Search, len(ps))
+	for i, p := range ps {
+		res[i] = p.res
 	}
 	return res
+}
+
+// stepper is one target's search, one step at a time.
+type stepper struct {
+	s    searchSpec
+	res  Search
+	rate int // to run next; 0 once the search is over
+	// fail is the lowest rate that failed, 0 while the rate still grows.
+	fail       int
+	refined    int
+	failedRuns int // failed runs of rate so far
+}
+
+func (s searchSpec) stepper(target string) *stepper {
+	return &stepper{s: s, rate: s.Start,
+		res: Search{Target: target, P50Lim: ms(s.P50Limit), P99Lim: ms(s.P99Limit), Retries: s.Retries}}
+}
+
+// next is the rate to run, or false when the search is over.
+func (p *stepper) next() (int, bool) { return p.rate, p.rate > 0 }
+
+// record judges a run of the current rate, chooses the next and returns
+// the pause before it.
+func (p *stepper) record(a Attack) time.Duration {
+	st := p.s.judge(a)
+	p.res.Steps = append(p.res.Steps, st)
+	switch {
+	case st.Pass:
+		p.failedRuns = 0
+		p.res.MaxRate = max(p.res.MaxRate, p.rate)
+		if p.fail == 0 {
+			p.grow()
+		} else {
+			p.bisect()
+		}
+		return p.s.Pause
+	case p.failedRuns < p.s.Retries:
+		p.failedRuns++ // the same rate again
+	default:
+		p.failedRuns = 0
+		p.fail = p.rate
+		p.bisect()
+	}
+	return max(p.s.Pause, p.s.FailPause)
+}
+
+func (p *stepper) grow() {
+	if p.rate >= p.s.Max {
+		p.res.Capped, p.rate = true, 0
+		return
+	}
+	p.rate = min(max(int(float64(p.rate)*p.s.Factor), p.rate+1), p.s.Max)
+}
+
+// bisect takes the middle of the highest pass and the lowest failure, at
+// most Refine times.
+func (p *stepper) bisect() {
+	mid := roundRate((p.res.MaxRate + p.fail) / 2)
+	if p.refined >= p.s.Refine || mid <= p.res.MaxRate || mid >= p.fail {
+		p.rate = 0
+		return
+	}
+	p.refined++
+	p.rate = mid
 }
 
 // roundRate rounds to two significant digits, so reported rates read well.

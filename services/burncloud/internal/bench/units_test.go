@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,46 @@ func TestSearchRetries(t *testing.T) {
 			t.Errorf("cancelled search ran %d steps, MaxRate %d", *calls, res.MaxRate)
 		}
 	})
+}
+
+func TestSearchInTurns(t *testing.T) {
+	capacity := map[string]int{"a": 300, "b": 5000}
+	var order []string
+	run := func(target string, rate int) Attack {
+		order = append(order, target)
+		a := Attack{Rate: rate, Requests: rate, Throughput: float64(rate), Latency: Dist{P50: time.Millisecond, P99: 2 * time.Millisecond}}
+		if rate > capacity[target] {
+			a.Latency.P50 = time.Second
+		}
+		return a
+	}
+	spec := searchSpec{Start: 100, Factor: 2, Max: 1000, Refine: 3, Retries: 1, P50Limit: 10 * time.Millisecond, P99Limit: time.Second}
+	res := spec.searchInTurns(context.Background(), []string{"a", "b"}, run)
+	alone := map[string]Search{}
+	for _, tg := range []string{"a", "b"} {
+		alone[tg] = spec.search(context.Background(), tg, func(rate int) Attack { return run(tg, rate) })
+	}
+	for i, tg := range []string{"a", "b"} {
+		if res[i].Target != tg || res[i].MaxRate != alone[tg].MaxRate || res[i].Capped != alone[tg].Capped ||
+			len(res[i].Steps) != len(alone[tg].Steps) {
+			t.Errorf("%s in turns: %+v; alone: %+v", tg, res[i], alone[tg])
+		}
+	}
+	if res[0].MaxRate != 300 || !res[1].Capped || res[1].MaxRate != 1000 {
+		t.Errorf("results %+v", res)
+	}
+	// b's search has 5 steps (100 to 1000, then capped): rounds 0-4 alternate,
+	// the first of each round rotating, then a goes on alone.
+	steps := len(res[0].Steps) + len(res[1].Steps)
+	want := []string{"a", "b", "b", "a", "a", "b", "b", "a", "a", "b"}
+	if got := order[:steps]; !slices.Equal(got[:len(want)], want) {
+		t.Errorf("order %v, want it to start %v", got, want)
+	}
+	for _, tg := range order[len(want):steps] {
+		if tg != "a" {
+			t.Fatalf("order %v: b ran after its search ended", order[:steps])
+		}
+	}
 }
 
 func TestJudge(t *testing.T) {
