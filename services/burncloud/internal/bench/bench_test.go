@@ -132,3 +132,43 @@ func TestShortRun(t *testing.T) {
 		t.Errorf("%d errors in the run", n)
 	}
 }
+
+// TestShortProfile runs the profiling mode at tiny rates: the router under
+// pprof, every profile and trace written and well formed.
+func TestShortProfile(t *testing.T) {
+	bin, err := proctest.Build(
+		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud",
+		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud-bench",
+		"github.com/burncloud/burncloud/services/router/cmd/burncloud-router",
+		"github.com/burncloud/burncloud/services/control/cmd/burncloud-control",
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(bin) })
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := Config{BinDir: bin, ProfileDir: dir, Short: true, Log: logWriter{t}, DatabaseURL: os.Getenv("BURNCLOUD_TEST_DATABASE_URL")}
+	if rep, err := Run(ctx, cfg); err != nil || rep != nil {
+		t.Fatalf("Run: report %v, error %v", rep, err)
+	}
+	gzipped := []byte{0x1f, 0x8b}
+	want := map[string][]byte{
+		"json-1kb-router-cpu.pprof":    gzipped,
+		"sse-router-cpu.pprof":         gzipped,
+		"json-1kb-router-allocs.pprof": gzipped,
+		"sse-router-allocs.pprof":      gzipped,
+	}
+	for _, name := range []string{"json-1kb-router-trace.out", "json-1kb-20ms-router-trace.out",
+		"json-1kb-one-client-router-trace.out", "json-10kb-one-client-router-trace.out",
+		"json-1kb-20ms-one-client-router-trace.out", "sse-one-client-router-trace.out"} {
+		want[name] = []byte("go 1.")
+	}
+	for name, prefix := range want {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.HasPrefix(b, prefix) {
+			t.Errorf("%s: %d bytes starting %q, want %q (%v)", name, len(b), b[:min(len(b), 8)], prefix, err)
+		}
+	}
+}
