@@ -16,6 +16,7 @@ Usage:
   burncloud-bench [run] [flags]     start the deployment, measure, write the report
   burncloud-bench proxy [flags]     serve the bare httputil.ReverseProxy (started by run)
   burncloud-bench router            burncloud-router with pprof on $` + pprofAddrEnv + ` (profiling runs)
+  burncloud-bench phases TRACE...   where the requests of a one-client trace (run --profile-dir) spend their time
 
 Flags of run:
 `
@@ -23,7 +24,7 @@ Flags of run:
 // Main is the burncloud-bench command; it returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sub := "run"
-	if len(args) > 0 && (args[0] == "run" || args[0] == "proxy" || args[0] == "router") {
+	if len(args) > 0 && (args[0] == "run" || args[0] == "proxy" || args[0] == "router" || args[0] == "phases") {
 		sub, args = args[0], args[1:]
 	}
 	var err error
@@ -32,6 +33,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = mainProxy(ctx, args, stderr)
 	case "router":
 		err = RunProfiledRouter(ctx, args, os.LookupEnv, stderr)
+	case "phases":
+		err = mainPhases(args, stdout, stderr)
 	default:
 		err = mainRun(ctx, args, stdout, stderr)
 	}
@@ -48,6 +51,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+func mainPhases(files []string, stdout, stderr io.Writer) error {
+	if len(files) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		ph, err := ReadPhases(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "## %s\n\n%s\n", name, ph.Markdown())
+	}
+	return nil
+}
 
 func mainProxy(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
