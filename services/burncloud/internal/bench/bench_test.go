@@ -21,10 +21,10 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestShortRun is the smoke test `make test` runs: the whole harness at
-// tiny rates against real processes. It asserts no timings, only that the
-// report is produced and every target answered every request.
-func TestShortRun(t *testing.T) {
+// shortRun runs the harness in its smoke mode with cfg's outputs, on
+// programs built into a directory removed when the test ends.
+func shortRun(t *testing.T, cfg Config) (*Report, error) {
+	t.Helper()
 	bin, err := proctest.Build(
 		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud",
 		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud-bench",
@@ -35,11 +35,18 @@ func TestShortRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(bin) })
-	out := t.TempDir()
+	cfg.BinDir, cfg.Short, cfg.Log, cfg.DatabaseURL = bin, true, logWriter{t}, os.Getenv("BURNCLOUD_TEST_DATABASE_URL")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cfg := Config{BinDir: bin, OutDir: out, Short: true, Log: logWriter{t}, DatabaseURL: os.Getenv("BURNCLOUD_TEST_DATABASE_URL")}
-	rep, err := Run(ctx, cfg)
+	return Run(ctx, cfg)
+}
+
+// TestShortRun is the smoke test `make test` runs: the whole harness at
+// tiny rates against real processes. It asserts no timings, only that the
+// report is produced and every target answered every request.
+func TestShortRun(t *testing.T) {
+	out := t.TempDir()
+	rep, err := shortRun(t, Config{OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,21 +143,8 @@ func TestShortRun(t *testing.T) {
 // TestShortProfile runs the profiling mode at tiny rates: the router under
 // pprof, every profile and trace written and well formed.
 func TestShortProfile(t *testing.T) {
-	bin, err := proctest.Build(
-		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud",
-		"github.com/burncloud/burncloud/services/burncloud/cmd/burncloud-bench",
-		"github.com/burncloud/burncloud/services/router/cmd/burncloud-router",
-		"github.com/burncloud/burncloud/services/control/cmd/burncloud-control",
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(bin) })
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cfg := Config{BinDir: bin, ProfileDir: dir, Short: true, Log: logWriter{t}, DatabaseURL: os.Getenv("BURNCLOUD_TEST_DATABASE_URL")}
-	if rep, err := Run(ctx, cfg); err != nil || rep != nil {
+	if rep, err := shortRun(t, Config{ProfileDir: dir}); err != nil || rep != nil {
 		t.Fatalf("Run: report %v, error %v", rep, err)
 	}
 	gzipped := []byte{0x1f, 0x8b}
