@@ -511,8 +511,8 @@ func (r *runner) idle(rep *Report) error {
 
 // profile drives the router under load while taking a CPU profile, then an
 // allocation profile, then execution traces (under load, of one client at
-// each one-client rate of the plan, and of one client's streams), and writes
-// them to dir.
+// each one-client rate of the plan, the bare proxy's too, and of one
+// client's streams), and writes them to dir.
 func (r *runner) profile(dir string) error {
 	if !r.st.routerProfiled {
 		return fmt.Errorf("%w: the router was not started with pprof", ErrConfig)
@@ -554,18 +554,23 @@ func (r *runner) profile(dir string) error {
 		r.logf("wrote %s", file)
 	}
 	// One client at the budget's rates: between requests the machine goes
-	// idle, so this is where a request finds the router cold.
+	// idle, so this is where a request finds the router cold. The bare
+	// proxy is traced alike, for `burncloud-bench phases` to compare.
 	for _, fr := range r.p.oneClient {
-		done := make(chan error, 1)
-		file := filepath.Join(dir, fr.w.Name+"-one-client-router-trace.out")
-		go func() { done <- fetchTo(r.ctx, r.st.pprofURL+fmt.Sprintf("/trace?seconds=%d", tsecs), file) }()
-		a, _ := attack(r.ctx, r.cl.one[targetRouter], targetRouter, fr.w, r.st.ep.of(targetRouter, fr.w), fr.rate,
-			time.Duration(tsecs+1)*time.Second, true, 0, 0)
-		r.logAttack(a)
-		if err := <-done; err != nil {
-			return fmt.Errorf("trace %s one client: %w", fr.w.Name, err)
+		for _, t := range []struct{ name, url string }{
+			{targetRouter, r.st.pprofURL + "/trace"}, {targetProxy, r.st.proxyTrace},
+		} {
+			done := make(chan error, 1)
+			file := filepath.Join(dir, fr.w.Name+"-one-client-"+t.name+"-trace.out")
+			go func() { done <- fetchTo(r.ctx, t.url+fmt.Sprintf("?seconds=%d", tsecs), file) }()
+			a, _ := attack(r.ctx, r.cl.one[t.name], t.name, fr.w, r.st.ep.of(t.name, fr.w), fr.rate,
+				time.Duration(tsecs+1)*time.Second, true, 0, 0)
+			r.logAttack(a)
+			if err := <-done; err != nil {
+				return fmt.Errorf("trace %s %s one client: %w", t.name, fr.w.Name, err)
+			}
+			r.logf("wrote %s", file)
 		}
-		r.logf("wrote %s", file)
 	}
 	// One client's streams, back to back: where time to first token goes.
 	file := filepath.Join(dir, "sse-one-client-router-trace.out")

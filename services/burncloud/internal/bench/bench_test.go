@@ -156,7 +156,9 @@ func TestShortProfile(t *testing.T) {
 	}
 	for _, name := range []string{"json-1kb-router-trace.out", "json-1kb-20ms-router-trace.out",
 		"json-1kb-one-client-router-trace.out", "json-10kb-one-client-router-trace.out",
-		"json-1kb-20ms-one-client-router-trace.out", "sse-one-client-router-trace.out"} {
+		"json-1kb-20ms-one-client-router-trace.out", "sse-one-client-router-trace.out",
+		"json-1kb-one-client-proxy-trace.out", "json-10kb-one-client-proxy-trace.out",
+		"json-1kb-20ms-one-client-proxy-trace.out"} {
 		want[name] = []byte("go 1.")
 	}
 	for name, prefix := range want {

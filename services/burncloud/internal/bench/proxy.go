@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/http/pprof"
 	"net/url"
 	"runtime"
 	"time"
@@ -19,8 +20,9 @@ type ProxyConfig struct {
 	Addr string
 	// Target is the upstream's root URL; request paths are kept.
 	Target string
-	// StatsAddr serves GET /stats (the process's allocation counters) and
-	// GET /healthz, away from the proxied traffic.
+	// StatsAddr serves GET /stats (the process's allocation counters),
+	// GET /healthz and GET /debug/pprof/trace (an execution trace, for
+	// profiling runs), away from the proxied traffic.
 	StatsAddr string
 }
 
@@ -73,6 +75,7 @@ func RunProxy(ctx context.Context, cfg ProxyConfig) error {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(Stats{Mallocs: ms.Mallocs, TotalAlloc: ms.TotalAlloc})
 	})
+	stats.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	statsSrv := &http.Server{Handler: stats, ReadHeaderTimeout: 10 * time.Second}
 
 	ln, err := net.Listen("tcp", cfg.Addr)

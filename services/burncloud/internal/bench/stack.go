@@ -53,6 +53,7 @@ type stack struct {
 	ep             endpoints
 	routerMetrics  string // the router's /metrics
 	proxyStats     string // the bare proxy's /stats
+	proxyTrace     string // the bare proxy's execution trace endpoint
 	pprofURL       string // the profiled router's /debug/pprof, when profiling
 	routerProfiled bool
 	redisURL       string
@@ -221,6 +222,7 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 	}
 	st.ep.proxyURL = "http://" + proxyAddr
 	st.proxyStats = "http://" + statsAddr + "/stats"
+	st.proxyTrace = "http://" + statsAddr + "/debug/pprof/trace"
 	proxyBin := benchBin
 	if proxyBin == "" {
 		if proxyBin, err = bin(binBench); err != nil {
