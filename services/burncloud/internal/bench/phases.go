@@ -21,6 +21,10 @@ type Phases struct {
 	In []time.Duration
 	// UpstreamWrite: that write, a system call.
 	UpstreamWrite []time.Duration
+	// Upstream: from the end of that write to the network waking the
+	// upstream connection's read loop with the answer; the upstream's own
+	// time and the network's.
+	Upstream []time.Duration
 	// Out: from the network waking the upstream connection's read loop
 	// with the answer to the write of the answer to the client.
 	Out []time.Duration
@@ -59,11 +63,12 @@ func ReadPhases(r io.Reader) (Phases, error) {
 		return Phases{}, fmt.Errorf("read trace: %w", err)
 	}
 	var (
-		ph                          Phases
-		role                        = map[trace.GoID]string{}
-		at                          phase
-		wake, upStart, answer, wOut trace.Time
-		upWriter, clientWriter      trace.GoID = trace.NoGoroutine, trace.NoGoroutine
+		ph                     Phases
+		role                   = map[trace.GoID]string{}
+		at                     phase
+		wake, upStart, upEnd   trace.Time
+		answer, wOut           trace.Time
+		upWriter, clientWriter trace.GoID = trace.NoGoroutine, trace.NoGoroutine
 	)
 	for {
 		ev, err := tr.ReadEvent()
@@ -98,10 +103,11 @@ func ReadPhases(r io.Reader) (Phases, error) {
 			upStart, upWriter, at = ev.Time(), g, awaitAnswer
 			ph.In = append(ph.In, time.Duration(upStart-wake))
 		case from == trace.GoSyscall && g == upWriter:
-			ph.UpstreamWrite = append(ph.UpstreamWrite, time.Duration(ev.Time()-upStart))
-			upWriter = trace.NoGoroutine
+			upEnd, upWriter = ev.Time(), trace.NoGoroutine
+			ph.UpstreamWrite = append(ph.UpstreamWrite, time.Duration(upEnd-upStart))
 		case byNetwork && at == awaitAnswer && role[g] == frameReadLoop:
 			answer, at = ev.Time(), awaitClientWrite
+			ph.Upstream = append(ph.Upstream, time.Duration(answer-upEnd))
 		case to == trace.GoSyscall && at == awaitClientWrite && hasFrame(st.Stack, frameClientOut):
 			wOut, clientWriter, at = ev.Time(), g, inClientWrite
 			ph.Out = append(ph.Out, time.Duration(wOut-answer))
@@ -112,7 +118,8 @@ func ReadPhases(r io.Reader) (Phases, error) {
 	}
 	// A trace that ends inside a request leaves its first phases only.
 	n := len(ph.ClientWrite)
-	ph.In, ph.UpstreamWrite, ph.Out = ph.In[:min(n, len(ph.In))], ph.UpstreamWrite[:min(n, len(ph.UpstreamWrite))], ph.Out[:n]
+	ph.In, ph.UpstreamWrite, ph.Upstream, ph.Out = ph.In[:min(n, len(ph.In))], ph.UpstreamWrite[:min(n, len(ph.UpstreamWrite))],
+		ph.Upstream[:min(n, len(ph.Upstream))], ph.Out[:n]
 	if n == 0 {
 		return ph, ErrNoRequests
 	}
@@ -138,6 +145,7 @@ func (p Phases) Markdown() string {
 	}{
 		{"request in → upstream write", p.In},
 		{"upstream write (system call)", p.UpstreamWrite},
+		{"upstream write → answer in", p.Upstream},
 		{"answer in → client write", p.Out},
 		{"client write (system call)", p.ClientWrite},
 	} {

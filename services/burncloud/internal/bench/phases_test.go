@@ -70,7 +70,7 @@ func TestReadPhases(t *testing.T) {
 		t.Fatalf("%d requests found, want %d or a little fewer", got, n)
 	}
 	for name, ds := range map[string][]time.Duration{"in": ph.In, "upstream write": ph.UpstreamWrite,
-		"out": ph.Out, "client write": ph.ClientWrite} {
+		"upstream": ph.Upstream, "out": ph.Out, "client write": ph.ClientWrite} {
 		if len(ds) != len(ph.ClientWrite) {
 			t.Errorf("%s: %d durations for %d requests", name, len(ds), len(ph.ClientWrite))
 		}
@@ -82,7 +82,7 @@ func TestReadPhases(t *testing.T) {
 	}
 	md := ph.Markdown()
 	t.Log(md)
-	for _, want := range []string{"| request in → upstream write |", "| client write (system call) |", "requests"} {
+	for _, want := range []string{"| request in → upstream write |", "| upstream write → answer in |", "| client write (system call) |", "requests"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
