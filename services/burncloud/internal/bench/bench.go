@@ -520,38 +520,34 @@ func (r *runner) profile(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	load := func(t string, w workload, d time.Duration) func() {
+		return func() {
+			a, _ := attack(r.ctx, r.cl.load[t], t, w, r.st.ep.of(t, w), r.p.profileRate, d, false, 0, 0)
+			r.logAttack(a)
+		}
+	}
 	secs := int(r.p.profile.Seconds())
 	for _, prof := range []struct{ name, path string }{
 		{"router-cpu.pprof", fmt.Sprintf("/profile?seconds=%d", secs)},
 		{"router-allocs.pprof", fmt.Sprintf("/allocs?seconds=%d", secs)},
 	} {
 		for _, w := range []workload{wlJSON1K, wlSSE} {
-			done := make(chan error, 1)
-			file := filepath.Join(dir, w.Name+"-"+prof.name)
-			go func() { done <- fetchTo(r.ctx, r.st.pprofURL+prof.path, file) }()
-			a, _ := attack(r.ctx, r.cl.load[targetRouter], targetRouter, w, r.st.ep.of(targetRouter, w), r.p.profileRate,
-				r.p.profile+time.Second, false, 0, 0)
-			r.logAttack(a)
-			if err := <-done; err != nil {
-				return fmt.Errorf("profile %s: %w", prof.name, err)
+			if err := r.capture(r.st.pprofURL+prof.path, filepath.Join(dir, w.Name+"-"+prof.name),
+				load(targetRouter, w, r.p.profile+time.Second)); err != nil {
+				return err
 			}
-			r.logf("wrote %s", file)
 		}
 	}
 	// An execution trace shows where a request waits rather than what
 	// burns CPU: scheduling, wake-ups and syscalls.
 	tsecs := max(1, secs/4)
+	traceQuery := fmt.Sprintf("?seconds=%d", tsecs)
+	traceFor := time.Duration(tsecs+1) * time.Second
 	for _, w := range []workload{wlJSON1K, wlJSON20ms} {
-		done := make(chan error, 1)
-		file := filepath.Join(dir, w.Name+"-router-trace.out")
-		go func() { done <- fetchTo(r.ctx, r.st.pprofURL+fmt.Sprintf("/trace?seconds=%d", tsecs), file) }()
-		a, _ := attack(r.ctx, r.cl.load[targetRouter], targetRouter, w, r.st.ep.of(targetRouter, w), r.p.profileRate,
-			time.Duration(tsecs+1)*time.Second, false, 0, 0)
-		r.logAttack(a)
-		if err := <-done; err != nil {
-			return fmt.Errorf("trace %s: %w", w.Name, err)
+		if err := r.capture(r.st.pprofURL+"/trace"+traceQuery, filepath.Join(dir, w.Name+"-router-trace.out"),
+			load(targetRouter, w, traceFor)); err != nil {
+			return err
 		}
-		r.logf("wrote %s", file)
 	}
 	// One client at the budget's rates: between requests the machine goes
 	// idle, so this is where a request finds the router cold. The bare
@@ -560,27 +556,29 @@ func (r *runner) profile(dir string) error {
 		for _, t := range []struct{ name, url string }{
 			{targetRouter, r.st.pprofURL + "/trace"}, {targetProxy, r.st.proxyTrace},
 		} {
-			done := make(chan error, 1)
-			file := filepath.Join(dir, fr.w.Name+"-one-client-"+t.name+"-trace.out")
-			go func() { done <- fetchTo(r.ctx, t.url+fmt.Sprintf("?seconds=%d", tsecs), file) }()
-			a, _ := attack(r.ctx, r.cl.one[t.name], t.name, fr.w, r.st.ep.of(t.name, fr.w), fr.rate,
-				time.Duration(tsecs+1)*time.Second, true, 0, 0)
-			r.logAttack(a)
-			if err := <-done; err != nil {
-				return fmt.Errorf("trace %s %s one client: %w", t.name, fr.w.Name, err)
+			if err := r.capture(t.url+traceQuery, filepath.Join(dir, fr.w.Name+"-one-client-"+t.name+"-trace.out"), func() {
+				a, _ := attack(r.ctx, r.cl.one[t.name], t.name, fr.w, r.st.ep.of(t.name, fr.w), fr.rate, traceFor, true, 0, 0)
+				r.logAttack(a)
+			}); err != nil {
+				return err
 			}
-			r.logf("wrote %s", file)
 		}
 	}
 	// One client's streams, back to back: where time to first token goes.
-	file := filepath.Join(dir, "sse-one-client-router-trace.out")
+	return r.capture(r.st.pprofURL+"/trace"+traceQuery, filepath.Join(dir, "sse-one-client-router-trace.out"), func() {
+		s, _, _ := measureStreams(r.ctx, r.cl.load[targetRouter], targetRouter, r.st.ep.of(targetRouter, wlSSE), true, 0, traceFor)
+		r.logf("router sse one-client: streams=%d errors=%d", s.Streams, s.Errors)
+	})
+}
+
+// capture writes what url answers (a profile or a trace taken over some
+// seconds) to file while drive sends the traffic it records.
+func (r *runner) capture(url, file string, drive func()) error {
 	done := make(chan error, 1)
-	go func() { done <- fetchTo(r.ctx, r.st.pprofURL+fmt.Sprintf("/trace?seconds=%d", tsecs), file) }()
-	s, _, _ := measureStreams(r.ctx, r.cl.load[targetRouter], targetRouter, r.st.ep.of(targetRouter, wlSSE), true, 0,
-		time.Duration(tsecs+1)*time.Second)
-	r.logf("router sse one-client: streams=%d errors=%d", s.Streams, s.Errors)
+	go func() { done <- fetchTo(r.ctx, url, file) }()
+	drive()
 	if err := <-done; err != nil {
-		return fmt.Errorf("trace sse: %w", err)
+		return fmt.Errorf("%s: %w", filepath.Base(file), err)
 	}
 	r.logf("wrote %s", file)
 	return nil

@@ -13,8 +13,9 @@ import (
 
 // Phases are the steps of a proxy's requests, read from an execution trace
 // of the proxy serving one client, one request at a time (the traces
-// `run --profile-dir` writes as *-one-client-router-trace.out). Each slice
-// has one duration per request found.
+// `run --profile-dir` writes as *-one-client-router-trace.out and
+// *-one-client-proxy-trace.out). Each slice has one duration per request
+// found.
 type Phases struct {
 	// In: from the network waking the connection's goroutine with the
 	// client's request to the write of the upstream request.
@@ -118,8 +119,7 @@ func ReadPhases(r io.Reader) (Phases, error) {
 	}
 	// A trace that ends inside a request leaves its first phases only.
 	n := len(ph.ClientWrite)
-	ph.In, ph.UpstreamWrite, ph.Upstream, ph.Out = ph.In[:min(n, len(ph.In))], ph.UpstreamWrite[:min(n, len(ph.UpstreamWrite))],
-		ph.Upstream[:min(n, len(ph.Upstream))], ph.Out[:n]
+	ph.In, ph.UpstreamWrite, ph.Upstream, ph.Out = ph.In[:n], ph.UpstreamWrite[:n], ph.Upstream[:n], ph.Out[:n]
 	if n == 0 {
 		return ph, ErrNoRequests
 	}

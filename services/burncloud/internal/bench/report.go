@@ -411,11 +411,10 @@ instead of being compared between samples. Times are in ms.
 		b.WriteString("## Throughput\n\nStep search on json-1kb: the rate grows by half until a step fails, then is bisected; the bare proxy and the\nrouter take their steps in turns. A step passes\n")
 		fmt.Fprintf(&b, "with zero errors, at least 97%% of the offered rate delivered, p50 under %.0f ms (not queueing) and p99 under %.0f ms.",
 			r.Search[0].P50Lim, r.Search[0].P99Lim)
-		switch n := r.Search[0].Retries; n {
-		case 0:
-		case 1:
+		switch n := r.Search[0].Retries; {
+		case n == 1:
 			b.WriteString("\nA step that fails is run once more, and counts as passed if the second run passes.")
-		default:
+		case n > 1:
 			fmt.Fprintf(&b, "\nA step that fails is run up to %d more times, and counts as passed if any run passes.", n)
 		}
 		b.WriteString("\n\n")

@@ -71,12 +71,6 @@ func (s searchSpec) judge(a Attack) Step {
 	return st
 }
 
-// search grows the rate by Factor until a step fails (or Max), then
-// bisects between the last pass and the first failure Refine times.
-func (s searchSpec) search(ctx context.Context, target string, run func(rate int) Attack) Search {
-	return s.searchInTurns(ctx, []string{target}, func(_ string, rate int) Attack { return run(rate) })[0]
-}
-
 // searchInTurns runs the searches of several targets step by step in turns,
 // the first of each round rotating, so that a slow spell of the machine
 // falls on all of them alike rather than on whichever searched then.
@@ -107,7 +101,9 @@ func (s searchSpec) searchInTurns(ctx context.Context, targets []string, run fun
 	return res
 }
 
-// stepper is one target's search, one step at a time.
+// stepper is one target's search, one step at a time: the rate grows by
+// Factor until a step fails (or reaches Max), then is bisected between the
+// last pass and the first failure Refine times.
 type stepper struct {
 	s    searchSpec
 	res  Search

@@ -120,6 +120,11 @@ func TestAttackMerge(t *testing.T) {
 	}
 }
 
+// search is one target's search alone.
+func (s searchSpec) search(ctx context.Context, target string, run func(rate int) Attack) Search {
+	return s.searchInTurns(ctx, []string{target}, func(_ string, rate int) Attack { return run(rate) })[0]
+}
+
 func TestSearch(t *testing.T) {
 	// A fake target that keeps up to capacity requests per second.
 	target := func(capacity int) func(int) Attack {
