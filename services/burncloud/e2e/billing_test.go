@@ -85,6 +85,18 @@ func TestRouterKilledAfterSpooling(t *testing.T) {
 	}
 }
 
+// A router stopped right after answering still publishes the event: it is
+// not restarted, so the event reaches billing only if the stop sent it.
+func TestRouterStoppedRightAfterAnswering(t *testing.T) {
+	g := startGateway(t, gatewayOptions{})
+	r := g.routers[0]
+	id := chat(t, r)
+	if !r.p.Stop(10 * time.Second) {
+		t.Fatal("router did not stop within 10 s")
+	}
+	g.settled(t, map[string]bool{id: true})
+}
+
 func TestQuotaExhaustedReachesSecondRouter(t *testing.T) {
 	// The fake reports 100k prompt tokens ($0.015 at $0.15/1M): the first
 	// request's reservation fits the $0.01 quota, its actual cost exhausts it,

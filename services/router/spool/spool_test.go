@@ -306,6 +306,10 @@ func TestCommitDelay(t *testing.T) {
 	// The writer's first pass, as it starts, takes what is there at once.
 	appendN(t, s, 0, 1)
 	flush(t, s)
+	// That pass may still be under way (it would take the next appends at
+	// once), and the append's wake-up may still be pending (its delay would
+	// start before the next appends): let both end.
+	time.Sleep(delay + 50*time.Millisecond)
 	before := s.Stats().Commits
 	start := time.Now()
 	ids := appendN(t, s, 1, 20)
