@@ -168,23 +168,33 @@ func TestSpoolFullNeverBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
 	srv.stop()
 
-	// Spaced so the writer mostly keeps up: what overflows is the disk
-	// budget, then the memory bound. The drop counter tells which were kept.
+	// Until the disk budget is spent, each event waits for the writer to
+	// take it, however slow the machine: what overflows is the disk budget,
+	// then the memory bound. The drop counter tells which were kept.
 	const n = 400
 	var durations []time.Duration
 	var accepted []string
 	dropped := func() float64 { return testutil.ToFloat64(m.dropped.WithLabelValues(dropSpoolFull)) }
+	full := false
 	for i := range n {
 		before := dropped()
 		durations = append(durations, publishTimed(p, prefix, i, i+1)...)
 		if dropped() == before {
 			accepted = append(accepted, testEvent(prefix, i).Id)
 		}
-		if i%10 == 9 {
-			time.Sleep(time.Millisecond)
+		if !full {
+			waitFor(t, 10*time.Second, func() bool {
+				st := sp.Stats()
+				full = st.Full
+				return st.Full || st.MemoryRecords == 0
+			}, "the writer takes the event or finds the disk budget spent")
 		}
 	}
 	checkFast(t, durations)
