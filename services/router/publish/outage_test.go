@@ -192,9 +192,9 @@ func TestSpoolFullNeverBlocks(t *testing.T) {
 		if !full {
 			waitFor(t, 10*time.Second, func() bool {
 				st := sp.Stats()
-				full = st.Full
 				return st.Full || st.MemoryRecords == 0
 			}, "the writer takes the event or finds the disk budget spent")
+			full = sp.Stats().Full
 		}
 	}
 	checkFast(t, durations)

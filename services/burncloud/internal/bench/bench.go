@@ -520,11 +520,14 @@ func (r *runner) profile(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	load := func(t string, w workload, d time.Duration) func() {
+	drive := func(cl *http.Client, t string, w workload, rate int, d time.Duration, oneClient bool) func() {
 		return func() {
-			a, _ := attack(r.ctx, r.cl.load[t], t, w, r.st.ep.of(t, w), r.p.profileRate, d, false, 0, 0)
+			a, _ := attack(r.ctx, cl, t, w, r.st.ep.of(t, w), rate, d, oneClient, 0, 0)
 			r.logAttack(a)
 		}
+	}
+	load := func(w workload, d time.Duration) func() {
+		return drive(r.cl.load[targetRouter], targetRouter, w, r.p.profileRate, d, false)
 	}
 	secs := int(r.p.profile.Seconds())
 	for _, prof := range []struct{ name, path string }{
@@ -533,7 +536,7 @@ func (r *runner) profile(dir string) error {
 	} {
 		for _, w := range []workload{wlJSON1K, wlSSE} {
 			if err := r.capture(r.st.pprofURL+prof.path, filepath.Join(dir, w.Name+"-"+prof.name),
-				load(targetRouter, w, r.p.profile+time.Second)); err != nil {
+				load(w, r.p.profile+time.Second)); err != nil {
 				return err
 			}
 		}
@@ -545,7 +548,7 @@ func (r *runner) profile(dir string) error {
 	traceFor := time.Duration(tsecs+1) * time.Second
 	for _, w := range []workload{wlJSON1K, wlJSON20ms} {
 		if err := r.capture(r.st.pprofURL+"/trace"+traceQuery, filepath.Join(dir, w.Name+"-router-trace.out"),
-			load(targetRouter, w, traceFor)); err != nil {
+			load(w, traceFor)); err != nil {
 			return err
 		}
 	}
@@ -556,10 +559,8 @@ func (r *runner) profile(dir string) error {
 		for _, t := range []struct{ name, url string }{
 			{targetRouter, r.st.pprofURL + "/trace"}, {targetProxy, r.st.proxyTrace},
 		} {
-			if err := r.capture(t.url+traceQuery, filepath.Join(dir, fr.w.Name+"-one-client-"+t.name+"-trace.out"), func() {
-				a, _ := attack(r.ctx, r.cl.one[t.name], t.name, fr.w, r.st.ep.of(t.name, fr.w), fr.rate, traceFor, true, 0, 0)
-				r.logAttack(a)
-			}); err != nil {
+			if err := r.capture(t.url+traceQuery, filepath.Join(dir, fr.w.Name+"-one-client-"+t.name+"-trace.out"),
+				drive(r.cl.one[t.name], t.name, fr.w, fr.rate, traceFor, true)); err != nil {
 				return err
 			}
 		}
