@@ -106,6 +106,10 @@ func ReadPhases(r io.Reader) (Phases, error) {
 		case from == trace.GoSyscall && g == upWriter:
 			upEnd, upWriter = ev.Time(), trace.NoGoroutine
 			ph.UpstreamWrite = append(ph.UpstreamWrite, time.Duration(upEnd-upStart))
+		case byNetwork && at == awaitAnswer && role[g] == frameReadLoop && upWriter != trace.NoGoroutine:
+			// The writer was held up leaving its system call past the
+			// answer's arrival: this request's wait is unknown, leave it out.
+			ph.In, upWriter, at = ph.In[:len(ph.In)-1], trace.NoGoroutine, awaitRequest
 		case byNetwork && at == awaitAnswer && role[g] == frameReadLoop:
 			answer, at = ev.Time(), awaitClientWrite
 			ph.Upstream = append(ph.Upstream, time.Duration(answer-upEnd))
@@ -117,7 +121,8 @@ func ReadPhases(r io.Reader) (Phases, error) {
 			clientWriter, at = trace.NoGoroutine, awaitRequest
 		}
 	}
-	// A trace that ends inside a request leaves its first phases only.
+	// A trace that ends inside a request leaves its first phases only; the
+	// phases before the client write come in order, so none is shorter.
 	n := len(ph.ClientWrite)
 	ph.In, ph.UpstreamWrite, ph.Upstream, ph.Out = ph.In[:n], ph.UpstreamWrite[:n], ph.Upstream[:n], ph.Out[:n]
 	if n == 0 {
