@@ -62,7 +62,7 @@ func (p *Publisher) run() {
 				// wait lets one write to NATS carry the events of many
 				// requests, and keeps the send, its acknowledgement and
 				// their wake-ups off the request that follows this one.
-				if !p.sleep(publishLinger) {
+				if !p.linger() {
 					return
 				}
 			case <-t.C:
@@ -118,14 +118,16 @@ func (p *Publisher) fail(err error) {
 	}
 }
 
-// publishLinger is how long durable events gather before they are sent.
-const publishLinger = 5 * time.Millisecond
+// publishLinger is how long durable events gather before they are sent:
+// one send and one round of wake-ups (publisher, NATS client, NATS server,
+// acknowledgements) per batch instead of per request (decision 17).
+const publishLinger = 50 * time.Millisecond
 
 // ackLinger is how long acknowledgements gather before the spool records
 // them: one ack-file write per batch instead of per event. A batch lost to a
 // crash only republishes its events, which JetStream and billing drop as
 // duplicates.
-const ackLinger = 20 * time.Millisecond
+const ackLinger = 100 * time.Millisecond
 
 // collect reads acknowledgements, frees their slots and removes the
 // acknowledged records from the spool in batches; publishes unanswered
@@ -147,6 +149,7 @@ func (p *Publisher) collect() {
 	armed := false
 	check := time.NewTicker(ackCheckEvery(p.cfg.AckTimeout))
 	defer check.Stop()
+	draining := p.draining
 	release := func(n int) {
 		for range n {
 			p.m.inFlight.Dec()
@@ -159,6 +162,10 @@ func (p *Publisher) collect() {
 		case msg = <-p.replies:
 		case <-linger.C:
 			armed = false
+			flush()
+			continue
+		case <-draining:
+			draining = nil // closed: from now on each ack is recorded at once
 			flush()
 			continue
 		case now := <-check.C:
@@ -192,7 +199,7 @@ func (p *Publisher) collect() {
 		p.m.latency.Observe(time.Since(start).Seconds())
 		acks = append(acks, id)
 		p.acks.Add(1)
-		if len(acks) >= ackBatch {
+		if len(acks) >= ackBatch || p.isDraining() {
 			flush()
 		} else if !armed {
 			linger.Reset(ackLinger)
@@ -220,6 +227,28 @@ func (p *Publisher) sleep(d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-p.stop:
+		return false
+	}
+}
+
+// linger waits publishLinger, or less once Close began; false when stopping.
+func (p *Publisher) linger() bool {
+	t := time.NewTimer(publishLinger)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.draining:
+	case <-p.stop:
+		return false
+	}
+	return true
+}
+
+func (p *Publisher) isDraining() bool {
+	select {
+	case <-p.draining:
+		return true
+	default:
 		return false
 	}
 }

@@ -122,6 +122,7 @@ type Publisher struct {
 	acks     atomic.Uint64        // acknowledgements since the last rewind
 
 	stop          chan struct{}
+	draining      chan struct{} // closed by Close: send and record acks without lingering
 	loopDone      chan struct{}
 	collectorDone chan struct{}
 }
@@ -170,6 +171,7 @@ func New(nc *nats.Conn, sp *spool.Spool, cfg Config, log *zap.Logger, m *Metrics
 		m:             m,
 		slots:         make(chan struct{}, cfg.MaxInFlight),
 		stop:          make(chan struct{}),
+		draining:      make(chan struct{}),
 		loopDone:      make(chan struct{}),
 		collectorDone: make(chan struct{}),
 	}
@@ -247,6 +249,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 	if !p.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
+	close(p.draining)
 	var errs []error
 	if err := p.sp.Flush(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("publish: flush spool: %w", err))

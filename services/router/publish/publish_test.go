@@ -166,6 +166,38 @@ func TestCloseDrains(t *testing.T) {
 	}
 }
 
+// TestCloseDoesNotLinger: a stopping router sends what it holds and records
+// the acknowledgements at once, instead of waiting out the lingers that
+// batch a running router's sends.
+func TestCloseDoesNotLinger(t *testing.T) {
+	prefix := testPrefix(t)
+	nc := connect(t, sharedNATS)
+	cfg := testConfig(prefix)
+	js := ensureStreams(t, nc, cfg.Events)
+	dir := t.TempDir()
+	p, err := New(nc, openSpool(t, dir), cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Publish(testEvent(prefix, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := p.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Waiting out both lingers would take their sum.
+	if took, most := time.Since(start), publishLinger+ackLinger/2; took >= most {
+		t.Fatalf("Close took %s, want under %s", took, most)
+	}
+	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, 1)
+	sp := openSpool(t, dir)
+	defer sp.Close()
+	if st := sp.Stats(); st.Records != 0 {
+		t.Fatalf("%d records left after Close", st.Records)
+	}
+}
+
 func TestPublishRejects(t *testing.T) {
 	nc := connect(t, sharedNATS)
 	m := NewMetrics(nil)
