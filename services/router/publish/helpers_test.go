@@ -107,6 +107,31 @@ func newPublisher(t testing.TB, nc *nats.Conn, dir string, cfg Config, m *Metric
 	return p
 }
 
+// closeCase is a publisher over a fresh spool and streams on the NATS at
+// url, which the test closes itself.
+type closeCase struct {
+	nc     *nats.Conn
+	prefix string
+	cfg    Config
+	js     jetstream.JetStream
+	dir    string
+	p      *Publisher
+}
+
+func newCloseCase(t testing.TB, url string) closeCase {
+	t.Helper()
+	prefix := testPrefix(t)
+	nc := connect(t, url)
+	cfg := testConfig(prefix)
+	js := ensureStreams(t, nc, cfg.Events)
+	dir := t.TempDir()
+	p, err := New(nc, openSpool(t, dir), cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return closeCase{nc: nc, prefix: prefix, cfg: cfg, js: js, dir: dir, p: p}
+}
+
 func testEvent(prefix string, i int) *usagev1.UsageEvent {
 	return &usagev1.UsageEvent{
 		Id:               fmt.Sprintf("%sevent-%06d", prefix, i),

@@ -111,15 +111,8 @@ func TestNATSRestartMidStream(t *testing.T) {
 
 func TestCloseLeavesRestOnDisk(t *testing.T) {
 	srv := startPrivateNATS(t)
-	prefix := testPrefix(t)
-	nc := connect(t, srv.url())
-	cfg := testConfig(prefix)
-	js := ensureStreams(t, nc, cfg.Events)
-	dir := t.TempDir()
-	p, err := New(nc, openSpool(t, dir), cfg, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newCloseCase(t, srv.url())
+	p, prefix, dir := c.p, c.prefix, c.dir
 	srv.stop()
 	const n = 200
 	publishTimed(p, prefix, 0, n)
@@ -141,9 +134,9 @@ func TestCloseLeavesRestOnDisk(t *testing.T) {
 	}
 
 	srv.start()
-	p2 := newPublisher(t, nc, dir, cfg, nil)
+	p2 := newPublisher(t, c.nc, dir, c.cfg, nil)
 	waitFor(t, 30*time.Second, func() bool { return p2.sp.Stats().Records == 0 }, "next start publishes the rest")
-	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, n)
+	checkExactlyOnce(t, streamContent(t, c.js, c.cfg.Events), prefix, n)
 }
 
 // TestSpoolFullNeverBlocks fills a tiny spool while NATS is down: Publish

@@ -136,65 +136,43 @@ func TestDuplicateAckCountsAsAck(t *testing.T) {
 	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, 1)
 }
 
+// TestCloseDrains: Close sends what is spooled before it returns, and does
+// not wait out the lingers that batch a running router's sends.
 func TestCloseDrains(t *testing.T) {
-	prefix := testPrefix(t)
-	nc := connect(t, sharedNATS)
-	cfg := testConfig(prefix)
-	js := ensureStreams(t, nc, cfg.Events)
-	dir := t.TempDir()
-	p, err := New(nc, openSpool(t, dir), cfg, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 300
-	for i := range n {
-		p.Publish(testEvent(prefix, i))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := p.Close(ctx); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, n)
-	sp := openSpool(t, dir)
-	defer sp.Close()
-	if st := sp.Stats(); st.Records != 0 {
-		t.Fatalf("%d records left after a Close with NATS up", st.Records)
-	}
-	if err := p.Close(ctx); !errors.Is(err, ErrClosed) {
-		t.Fatalf("second Close: %v", err)
-	}
-}
-
-// TestCloseDoesNotLinger: a stopping router sends what it holds and records
-// the acknowledgements at once, instead of waiting out the lingers that
-// batch a running router's sends.
-func TestCloseDoesNotLinger(t *testing.T) {
-	prefix := testPrefix(t)
-	nc := connect(t, sharedNATS)
-	cfg := testConfig(prefix)
-	js := ensureStreams(t, nc, cfg.Events)
-	dir := t.TempDir()
-	p, err := New(nc, openSpool(t, dir), cfg, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Publish(testEvent(prefix, 0))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	start := time.Now()
-	if err := p.Close(ctx); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	// Waiting out both lingers would take their sum.
-	if took, most := time.Since(start), publishLinger+ackLinger/2; took >= most {
-		t.Fatalf("Close took %s, want under %s", took, most)
-	}
-	checkExactlyOnce(t, streamContent(t, js, cfg.Events), prefix, 1)
-	sp := openSpool(t, dir)
-	defer sp.Close()
-	if st := sp.Stats(); st.Records != 0 {
-		t.Fatalf("%d records left after Close", st.Records)
+	for _, tc := range []struct {
+		name   string
+		events int
+		within time.Duration // 0: no bound
+	}{
+		{name: "many events", events: 300},
+		// Waiting out both lingers would take their sum.
+		{name: "one event, no linger", events: 1, within: publishLinger + ackLinger/2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCloseCase(t, sharedNATS)
+			p, prefix := c.p, c.prefix
+			for i := range tc.events {
+				p.Publish(testEvent(prefix, i))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			if err := p.Close(ctx); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if took := time.Since(start); tc.within > 0 && took >= tc.within {
+				t.Fatalf("Close took %s, want under %s", took, tc.within)
+			}
+			checkExactlyOnce(t, streamContent(t, c.js, c.cfg.Events), prefix, tc.events)
+			sp := openSpool(t, c.dir)
+			defer sp.Close()
+			if st := sp.Stats(); st.Records != 0 {
+				t.Fatalf("%d records left after a Close with NATS up", st.Records)
+			}
+			if err := p.Close(ctx); !errors.Is(err, ErrClosed) {
+				t.Fatalf("second Close: %v", err)
+			}
+		})
 	}
 }
 
