@@ -120,7 +120,7 @@ func (p *Publisher) fail(err error) {
 
 // publishLinger is how long durable events gather before they are sent:
 // one send and one round of wake-ups (publisher, NATS client, NATS server,
-// acknowledgements) per batch instead of per request (decision 17).
+// acknowledgements) per batch instead of per request (decision 0017).
 const publishLinger = 50 * time.Millisecond
 
 // ackLinger is how long acknowledgements gather before the spool records
@@ -149,6 +149,7 @@ func (p *Publisher) collect() {
 	armed := false
 	check := time.NewTicker(ackCheckEvery(p.cfg.AckTimeout))
 	defer check.Stop()
+	// nil once Close began: from then on each ack is recorded at once.
 	draining := p.draining
 	release := func(n int) {
 		for range n {
@@ -165,7 +166,7 @@ func (p *Publisher) collect() {
 			flush()
 			continue
 		case <-draining:
-			draining = nil // closed: from now on each ack is recorded at once
+			draining = nil
 			flush()
 			continue
 		case now := <-check.C:
@@ -199,7 +200,7 @@ func (p *Publisher) collect() {
 		p.m.latency.Observe(time.Since(start).Seconds())
 		acks = append(acks, id)
 		p.acks.Add(1)
-		if len(acks) >= ackBatch || p.isDraining() {
+		if len(acks) >= ackBatch || draining == nil {
 			flush()
 		} else if !armed {
 			linger.Reset(ackLinger)
@@ -220,37 +221,22 @@ func (p *Publisher) waitIdle() bool {
 }
 
 // sleep waits d; false when stopping.
-func (p *Publisher) sleep(d time.Duration) bool {
+func (p *Publisher) sleep(d time.Duration) bool { return p.wait(d, nil) }
+
+// linger waits publishLinger, or less once Close began; false when stopping.
+func (p *Publisher) linger() bool { return p.wait(publishLinger, p.draining) }
+
+// wait waits d or until early is closed; false when stopping.
+func (p *Publisher) wait(d time.Duration, early <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
-	case <-p.stop:
-		return false
-	}
-}
-
-// linger waits publishLinger, or less once Close began; false when stopping.
-func (p *Publisher) linger() bool {
-	t := time.NewTimer(publishLinger)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-p.draining:
+	case <-early:
 	case <-p.stop:
 		return false
 	}
 	return true
-}
-
-func (p *Publisher) isDraining() bool {
-	select {
-	case <-p.draining:
-		return true
-	default:
-		return false
-	}
 }
 
 // jitter spreads retries of many routers over [d/2, d).
