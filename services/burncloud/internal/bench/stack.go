@@ -88,9 +88,19 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 	if err != nil {
 		return nil, err
 	}
+	benchPath, err := bin(binBench)
+	if err != nil {
+		return nil, err
+	}
+	// The bare proxy (and the profiled router) run from copies of their
+	// own (decision 0018).
+	proxyBin, err := privateCopy(benchPath, workDir, "bare-proxy")
+	if err != nil {
+		return nil, err
+	}
 	var benchBin string
 	if cfg.ProfileDir != "" {
-		if benchBin, err = bin(binBench); err != nil {
+		if benchBin, err = privateCopy(benchPath, workDir, "profiled-router"); err != nil {
 			return nil, err
 		}
 	}
@@ -223,12 +233,6 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 	st.ep.proxyURL = "http://" + proxyAddr
 	st.proxyStats = "http://" + statsAddr + "/stats"
 	st.proxyTrace = "http://" + statsAddr + "/debug/pprof/trace"
-	proxyBin := benchBin
-	if proxyBin == "" {
-		if proxyBin, err = bin(binBench); err != nil {
-			return nil, err
-		}
-	}
 	st.proxy, err = st.start(ctx, "bare-proxy", workDir, proxyBin, nil,
 		func() bool { return httpOK("http://" + statsAddr + "/healthz") },
 		"proxy", "--addr", proxyAddr, "--target", st.ep.fakeURL, "--stats-addr", statsAddr)
