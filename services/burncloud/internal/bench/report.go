@@ -325,7 +325,8 @@ func (r *Report) Markdown() string {
 	fmt.Fprintf(&b, "# BurnCloud router performance\n\n")
 	fmt.Fprintf(&b, "%s, %s, %.0f s, on %s.\n\n", r.Date.Format("2006-01-02 15:04 UTC"), mode, r.Seconds, r.MachineLine())
 	b.WriteString(`Every part runs as its own process on this machine: the fake upstream (` + "`burncloud fake-upstream`" + `),
-the bare proxy (` + "`httputil.ReverseProxy`" + `, ` + "`burncloud-bench proxy`" + `), and ` + "`burncloud-router`" + ` with auth, limits and
+the bare proxy (` + "`httputil.ReverseProxy`" + `, ` + "`burncloud-bench proxy`" + ` run from a copy of the harness's executable,
+decision 0018), and ` + "`burncloud-router`" + ` with auth, limits and
 quota reservations in Redis (a private ` + "`redis-server`" + `), usage extraction, pricing and usage events spooled and
 published to NATS JetStream (a private ` + "`nats-server`" + `), its snapshot pushed by ` + "`burncloud-control`" + ` on Postgres.
 Load comes from the harness process with vegeta (open loop, fixed rates) on the same cores.

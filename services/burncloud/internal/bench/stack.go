@@ -98,9 +98,9 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 	if err != nil {
 		return nil, err
 	}
-	var benchBin string
+	var profiledBin string
 	if cfg.ProfileDir != "" {
-		if benchBin, err = privateCopy(benchPath, workDir, "profiled-router"); err != nil {
+		if profiledBin, err = privateCopy(benchPath, workDir, "profiled-router"); err != nil {
 			return nil, err
 		}
 	}
@@ -206,7 +206,7 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 		"BURNCLOUD_DRAIN_TIMEOUT=5s",
 	}
 	routerPath, routerArgs := routerBin, []string(nil)
-	if benchBin != "" {
+	if profiledBin != "" {
 		pprofAddr, err := freeAddr()
 		if err != nil {
 			return nil, err
@@ -214,7 +214,7 @@ func startStack(ctx context.Context, cfg *Config, workDir string, logf func(stri
 		st.pprofURL = "http://" + pprofAddr + "/debug/pprof"
 		st.routerProfiled = true
 		routerEnv = append(routerEnv, pprofAddrEnv+"="+pprofAddr)
-		routerPath, routerArgs = benchBin, []string{"router"}
+		routerPath, routerArgs = profiledBin, []string{"router"}
 	}
 	st.router, err = st.start(ctx, "router", workDir, routerPath, routerEnv,
 		func() bool { return httpOK(st.ep.routerURL + "/readyz") }, routerArgs...)
