@@ -202,7 +202,9 @@ func (c *call) log(r *http.Request, latency time.Duration) {
 	if c.channel != nil {
 		channel = c.channel.Name
 	}
-	c.s.reqLog.Info("request",
+	// The fields go in the pooled call's array: zap would otherwise put
+	// twenty of them on the heap for every request.
+	f := append(c.logFields[:0],
 		zap.String("request_id", c.id),
 		zap.String("operation", c.op.name),
 		zap.Int("status", c.status),
@@ -223,4 +225,6 @@ func (c *call) log(r *http.Request, latency time.Duration) {
 		zap.Duration("ttft", c.ttft),
 		zap.String("client_ip", clientIP(r)),
 	)
+	c.s.reqLog.Info("request", f...)
+	clear(f) // the pooled call keeps no strings of this request
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.uber.org/zap"
 
 	"github.com/burncloud/burncloud/pkg/pricing"
 	"github.com/burncloud/burncloud/pkg/translate"
@@ -86,6 +87,8 @@ type call struct {
 	abort bool
 	// flight counts the upstream bodies over body and upBuf still open.
 	flight *bodyFlight
+	// logFields holds the request's log line while it is written.
+	logFields [20]zap.Field
 }
 
 const maxPooledBuffer = 1 << 20
