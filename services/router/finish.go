@@ -203,7 +203,7 @@ func (c *call) log(r *http.Request, latency time.Duration) {
 		channel = c.channel.Name
 	}
 	// The fields go in the pooled call's array: zap would otherwise put
-	// twenty of them on the heap for every request.
+	// the line's fields on the heap for every request.
 	f := append(c.logFields[:0],
 		zap.String("request_id", c.id),
 		zap.String("operation", c.op.name),
@@ -226,5 +226,4 @@ func (c *call) log(r *http.Request, latency time.Duration) {
 		zap.String("client_ip", clientIP(r)),
 	)
 	c.s.reqLog.Info("request", f...)
-	clear(f) // the pooled call keeps no strings of this request
 }

@@ -87,7 +87,8 @@ type call struct {
 	abort bool
 	// flight counts the upstream bodies over body and upBuf still open.
 	flight *bodyFlight
-	// logFields holds the request's log line while it is written.
+	// logFields holds the request's log line while it is written; a line
+	// of more fields than it holds spills to the heap.
 	logFields [20]zap.Field
 }
 
@@ -119,6 +120,7 @@ func (s *Server) putCall(c *call) {
 	}
 	c.idx, c.tok, c.user, c.model, c.channel, c.req = nil, nil, nil, nil, nil, requestbody.Request{}
 	c.adm = nil
+	clear(c.logFields[:])
 	s.calls.Put(c)
 }
 
